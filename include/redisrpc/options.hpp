@@ -1,0 +1,113 @@
+#pragma once
+/// @file
+/// Plain option structs. Every field has a safe default, so designated initialisers work:
+/// `redisrpc::client_options{.timeout = 500ms}`.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace redisrpc {
+
+using namespace std::chrono_literals;
+
+/// Where and how to reach Redis. Usually built from a URL with parse_url().
+struct connection_options {
+    enum class transport { tcp, unix_socket };
+
+    transport kind = transport::tcp;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string path{};            ///< unix socket path when kind == unix_socket
+    std::string user{};            ///< ACL user; empty means the default user
+    std::string password{};        ///< empty means no AUTH
+    int db = 0;                  ///< SELECTed after connecting when non-zero
+    bool tls = false;            ///< rediss:// (TLS, issue #6)
+    std::chrono::milliseconds connect_timeout = 2s;
+    std::chrono::milliseconds command_timeout = 5s; ///< per non-blocking command round trip
+    std::string client_name{};     ///< CLIENT SETNAME when non-empty
+
+    /// "host:port" or "unix:/path": for error messages and logs. Never contains credentials.
+    [[nodiscard]] std::string address() const;
+};
+
+/// Parses `redis://[user[:password]@]host[:port][/db][?opt=val...]` and
+/// `unix:///path.sock[?db=N&...]`. Credentials are percent-decoded; IPv6 hosts go in brackets.
+/// Query options: `db`, `timeout` / `command_timeout`, `connect_timeout` (with units: `500ms`,
+/// `2s`, `1m`; a bare number means seconds), `name`.
+/// @throws usage_error naming what is wrong (never echoing the password).
+[[nodiscard]] connection_options parse_url(std::string_view url);
+
+/// The URL from the environment variable `REDIS_URL`, or `redis://127.0.0.1:6379/0`.
+[[nodiscard]] std::string default_url();
+
+/// Which wire format a client or server speaks (see docs/protocol.md).
+enum class dialect {
+    classic,  ///< the original redisrpc (Python/Ruby/PHP); the default
+    codility, ///< Codility redis-rpc: per-function queues, call ids, heartbeats
+    jsonrpc,  ///< JSON-RPC 2.0 over lists
+};
+
+/// Encoding of message bodies. Servers answer in the encoding of the request.
+enum class encoding {
+    json,    ///< the default; what every original peer speaks
+    msgpack, ///< compact binary (MessagePack); only our own peers
+};
+
+/// Limits applied to every incoming message before and while parsing it.
+struct message_limits {
+    std::size_t max_bytes = 1024 * 1024; ///< checked before parsing
+    int max_depth = 64;                  ///< nesting of arrays/objects, checked while parsing
+};
+
+/// Options of a client.
+struct client_options {
+    enum dialect dialect = dialect::classic;
+    enum encoding encoding = encoding::json;
+    /// Default deadline of a call (time from sending until the result is in).
+    std::chrono::milliseconds timeout = 10s;
+    /// true: the server is a redisrpc C++ server, which echoes request ids, so async calls can
+    /// share one reply list per client. false: original peers; every call gets its own reply list.
+    bool ids_echoed = true;
+    /// Connections used for calls (sync calls borrow one; async calls share them).
+    std::size_t connections = 2;
+    message_limits limits{};
+};
+
+/// Which reply lists a server may push to. By default only lists inside the service's reply
+/// namespace (`<queue>:rpc:...`), never a request queue or an arbitrary key.
+struct reply_address_policy {
+    bool allow_any = false; ///< for peers that name reply lists differently (request queues stay refused)
+    std::string prefix{};     ///< required prefix; empty means `<queue>:rpc:`
+};
+
+/// Options of a server.
+struct server_options {
+    /// Dialect of the queue given to the constructor; more endpoints via server::listen().
+    enum dialect dialect = dialect::classic;
+    /// Threads running handlers. 1 (the default) runs calls one at a time, so a stateful
+    /// bound object needs no locking.
+    std::size_t workers = 1;
+    /// Most requests taken from Redis in one pop (BLMPOP ... COUNT n).
+    std::size_t batch = 64;
+    /// How long a pop blocks before the loop checks for stop() and refreshes heartbeats.
+    std::chrono::milliseconds poll_interval = 250ms;
+    /// TTL put on every reply list, so replies to vanished clients do not stay in Redis.
+    std::chrono::seconds reply_ttl = 60s;
+    reply_address_policy reply_policy{};
+    /// DEL the request queue at start, like the original Python/PHP servers. Off by default:
+    /// it loses pending requests.
+    bool clear_queue_on_start = false;
+    /// Install SIGINT/SIGTERM handlers for the duration of run().
+    bool handle_signals = true;
+    /// Log every message received and sent at debug level (as the original Python server can).
+    bool debug_messages = false;
+    /// Codility dialect: heartbeat key `{prefix}:{server_kind}:{server_id}:alive`.
+    std::string server_kind = "redisrpc";
+    std::string server_id{}; ///< empty: a random id chosen at start
+    message_limits limits{};
+};
+
+} // namespace redisrpc

@@ -1,0 +1,90 @@
+#pragma once
+/// @file
+/// The server: exposes bound functions and objects on a Redis list.
+
+#include <redisrpc/dispatcher.hpp>
+#include <redisrpc/error.hpp>
+#include <redisrpc/options.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace redisrpc {
+
+/// Counters of a running server.
+struct server_stats {
+    std::uint64_t requests = 0;  ///< messages taken from Redis
+    std::uint64_t calls = 0;     ///< calls executed (a JSON-RPC batch holds several)
+    std::uint64_t errors = 0;    ///< calls that ended in an error response
+    std::uint64_t rejected = 0;  ///< messages rejected as malformed
+    std::uint64_t dropped = 0;   ///< messages dropped without any reply (nobody to answer)
+    std::uint64_t expired = 0;   ///< calls not started because their deadline had passed
+    std::uint64_t reconnects = 0;
+};
+
+/// Serves the methods bound on it until stop() or SIGINT/SIGTERM.
+///
+/// ```
+/// redisrpc::server srv{"redis://localhost:6379", "calc"};
+/// srv.bind("add", [](double a, double b) { return a + b; });
+/// srv.run();
+/// ```
+class server {
+public:
+    /// @param url   see parse_url(); empty means default_url() (REDIS_URL).
+    /// @param queue request list (classic, JSON-RPC) or key prefix (codility) of the first endpoint,
+    ///              whose dialect is options.dialect.
+    server(std::string_view url, std::string queue, server_options options = {});
+    server(connection_options connection, std::string queue, server_options options = {});
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds a free function, lambda or functor. `param_names` enable keyword arguments.
+    template <class F>
+    server& bind(std::string name, F&& f, std::vector<std::string> param_names = {}) {
+        methods_.bind(std::move(name), std::forward<F>(f), std::move(param_names));
+        return *this;
+    }
+    /// Binds a member function of an object that outlives the server.
+    template <class M, class C>
+    server& bind(std::string name, M C::*method, C* object, std::vector<std::string> param_names = {}) {
+        methods_.bind(std::move(name), method, object, std::move(param_names));
+        return *this;
+    }
+    /// Binds a member function of a shared object.
+    template <class M, class C>
+    server& bind(std::string name, M C::*method, std::shared_ptr<C> object,
+                 std::vector<std::string> param_names = {}) {
+        methods_.bind(std::move(name), method, std::move(object), std::move(param_names));
+        return *this;
+    }
+
+    /// Also serves the same bound methods in another dialect on another list or prefix,
+    /// from the same process (one dispatcher, so workers = 1 still serialises all calls).
+    server& listen(dialect d, std::string queue_or_prefix);
+
+    /// Serves until stop() or, with handle_signals, SIGINT/SIGTERM; then answers every request it
+    /// already took and returns. Reconnects when Redis goes away.
+    /// @throws connection_error only if Redis cannot be reached at all on the first attempt.
+    void run();
+    /// Asks run() to return. Thread-safe; returns immediately.
+    void stop() noexcept;
+    /// True between the start of run() and its return.
+    [[nodiscard]] bool running() const noexcept;
+
+    [[nodiscard]] server_stats stats() const;
+    [[nodiscard]] dispatcher& methods() noexcept { return methods_; }
+    [[nodiscard]] const server_options& options() const noexcept;
+
+private:
+    struct impl;
+    dispatcher methods_;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace redisrpc

@@ -1,0 +1,167 @@
+#include <redisrpc/client.hpp>
+
+#include "client/async_engine.hpp"
+#include "client/connection_pool.hpp"
+#include "client/round_trip.hpp"
+#include "client/task_runner.hpp"
+#include "protocol/factory.hpp"
+#include "util/clock.hpp"
+#include "util/random.hpp"
+
+#include <mutex>
+
+namespace redisrpc {
+
+using namespace detail;
+
+namespace {
+
+// ≥ 16 characters are required; 20 of 62 symbols give ~119 bits, beyond guessing.
+constexpr std::size_t reply_suffix_length = 20;
+constexpr std::size_t request_id_length = 16;
+constexpr std::size_t max_in_flight = 65536;
+
+json unwrap(decoded_response&& response) {
+    if (!response.outcome.ok)
+        throw remote_error(response.outcome.message, response.outcome.code, std::move(response.outcome.data));
+    return std::move(response.outcome.value);
+}
+
+} // namespace
+
+struct client::impl {
+    impl(connection_options c, std::string q, client_options o)
+        : queue(std::move(q)), opts(std::move(o)), codec(make_client_codec(opts.dialect, queue, opts)),
+          pool(std::move(c), opts.connections), reply_prefix(queue + ":rpc:"),
+          shared_replies(opts.ids_echoed && opts.dialect != dialect::codility) {
+        if (queue.empty()) throw usage_error("client: the queue (or prefix) name must not be empty");
+    }
+
+    std::string queue;
+    client_options opts;
+    std::unique_ptr<client_codec> codec;
+    connection_pool pool;
+    std::string reply_prefix;
+    bool shared_replies;
+
+    std::once_flag async_once;
+    std::unique_ptr<async_engine> engine;
+    std::unique_ptr<task_runner> runner;
+
+    void start_async() {
+        std::call_once(async_once, [this] {
+            if (shared_replies) {
+                engine = std::make_unique<async_engine>(pool.options(), *codec,
+                                                        reply_prefix + random_token(reply_suffix_length),
+                                                        max_in_flight);
+            } else {
+                runner = std::make_unique<task_runner>(opts.connections, 4096);
+            }
+        });
+    }
+
+    call_request make_request(std::string_view method, json&& args, json&& kwargs,
+                              std::chrono::milliseconds timeout) const {
+        if (method.empty()) throw usage_error("call: the method name must not be empty");
+        if (!args.is_array()) throw usage_error("call: positional arguments must be a JSON array");
+        if (kwargs.is_null()) kwargs = json::object();
+        if (!kwargs.is_object()) throw usage_error("call: keyword arguments must be a JSON object");
+        call_request req;
+        req.method = std::string(method);
+        req.args = std::move(args);
+        req.kwargs = std::move(kwargs);
+        if (opts.ids_echoed) {
+            // Extension fields our servers use; left out for original peers so that the bytes stay
+            // exactly what they expect.
+            req.id = random_token(request_id_length);
+            req.deadline_ms = unix_now_ms() + timeout.count();
+        }
+        return req;
+    }
+
+    json sync_call(const call_request& req, clock::time_point deadline) {
+        const auto out = codec->encode(req, reply_prefix + random_token(reply_suffix_length), opts.encoding);
+        auto lease = pool.acquire(deadline);
+        return unwrap(round_trip(*lease, out, deadline, *codec));
+    }
+};
+
+client::client(std::string_view url, std::string queue, client_options options)
+    : client(parse_url(url.empty() ? std::string_view(default_url()) : url), std::move(queue), std::move(options)) {}
+
+client::client(connection_options connection, std::string queue, client_options options)
+    : impl_(std::make_unique<impl>(std::move(connection), std::move(queue), std::move(options))) {}
+
+client::~client() = default;
+client::client(client&&) noexcept = default;
+client& client::operator=(client&&) noexcept = default;
+
+const std::string& client::queue() const noexcept { return impl_->queue; }
+const client_options& client::options() const noexcept { return impl_->opts; }
+
+nlohmann::json client::call_json(std::string_view method, nlohmann::json args, nlohmann::json kwargs,
+                                 call_options options) {
+    auto& i = *impl_;
+    const auto timeout = options.timeout.value_or(i.opts.timeout);
+    const auto deadline = clock::now() + timeout;
+    const call_request req = i.make_request(method, std::move(args), std::move(kwargs), timeout);
+
+    // Fast path: an idle connection does push + blocking pop itself, with no thread hand-off.
+    if (auto lease = i.pool.try_acquire()) {
+        const auto out = i.codec->encode(req, i.reply_prefix + random_token(reply_suffix_length), i.opts.encoding);
+        return unwrap(round_trip(**lease, out, deadline, *i.codec));
+    }
+    if (!i.shared_replies) return i.sync_call(req, deadline);
+
+    // Every pooled connection is busy: join the pipelined async path instead of queueing.
+    std::promise<json> promise;
+    auto future = promise.get_future();
+    async_call_json(method, req.args, req.kwargs, [&promise](call_result r) {
+        if (r.error) {
+            promise.set_exception(r.error);
+        } else {
+            promise.set_value(std::move(r.value));
+        }
+    }, options);
+    return future.get();
+}
+
+void client::async_call_json(std::string_view method, nlohmann::json args, nlohmann::json kwargs,
+                             std::function<void(call_result)> callback, call_options options) {
+    auto& i = *impl_;
+    const auto timeout = options.timeout.value_or(i.opts.timeout);
+    const auto deadline = clock::now() + timeout;
+    call_request req;
+    try {
+        req = i.make_request(method, std::move(args), std::move(kwargs), timeout);
+    } catch (...) {
+        callback({nullptr, std::current_exception()});
+        return;
+    }
+    i.start_async();
+    if (i.engine) {
+        outgoing_request out;
+        try {
+            out = i.codec->encode(req, i.engine->reply_key(), i.opts.encoding);
+        } catch (...) {
+            callback({nullptr, std::current_exception()});
+            return;
+        }
+        i.engine->submit(std::move(out), req.id.get<std::string>(), deadline, std::move(callback));
+        return;
+    }
+    i.runner->submit([&i, req = std::move(req), deadline, callback = std::move(callback)]() mutable {
+        call_result result;
+        try {
+            result.value = i.sync_call(req, deadline);
+        } catch (...) {
+            result.error = std::current_exception();
+        }
+        try {
+            callback(std::move(result));
+        } catch (...) {
+        }
+    });
+}
+
+} // namespace redisrpc

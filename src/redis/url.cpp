@@ -1,0 +1,458 @@
+// Connection URLs: redis://, rediss:// and unix: forms, parsed into connection_options.
+//
+// Decisions worth knowing:
+// - The user-info part (credentials) ends at the LAST '@' of the URL, so a password may contain
+//   '/', '?', '#' or ':' without escaping. In exchange, '@' anywhere after the credentials (for
+//   example in a query value) must be written %40. (unix:// URLs: the last "@/", see below.)
+// - Error messages never quote anything taken from the user-info part, nor a password given as
+//   a query option, so a password cannot leak into logs through an exception.
+// - `redis://user@host` (a user without a password) is accepted: the connection then sends
+//   `AUTH user ""`, which is what an ACL user declared `nopass` expects, and fails loudly with
+//   Redis's own error otherwise. Silently connecting as the default user instead would hide a
+//   mistake. With neither user nor password no AUTH is sent.
+// - An empty host (`redis://`, `redis:///2`) means 127.0.0.1, and a missing port means 6379.
+// - Durations accept `us`, `ms`, `s` and `m`; a bare number is seconds; fractions are allowed.
+//   They are rounded up to whole milliseconds (so `100us` is 1ms, never 0), must be positive and
+//   at most one day.
+
+#include <redisrpc/error.hpp>
+#include <redisrpc/options.hpp>
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace redisrpc {
+
+namespace {
+
+constexpr std::string_view default_redis_url = "redis://127.0.0.1:6379/0";
+// sun_path holds 108 bytes including the terminating NUL.
+constexpr std::size_t max_unix_path = 107;
+constexpr double max_duration_ms = 24.0 * 60 * 60 * 1000;
+
+[[noreturn]] void fail(const std::string& what) {
+    throw usage_error("invalid redis URL: " + what);
+}
+
+char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// `what` names the field in the error message; the field's content is never quoted, because it
+// may be a password.
+std::string percent_decode(std::string_view in, std::string_view what) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out.push_back(in[i]);
+            continue;
+        }
+        const int hi = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
+        const int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            fail("bad percent-encoding in " + std::string(what) + " (expected % and two hex digits)");
+        }
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+bool all_digits(std::string_view s) noexcept {
+    if (s.empty()) {
+        return false;
+    }
+    for (const char c : s) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::uint16_t parse_port(std::string_view text) {
+    if (text.empty()) {
+        fail("empty port after ':'");
+    }
+    unsigned long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!all_digits(text) || ec != std::errc{} || end != text.data() + text.size() || value < 1 ||
+        value > 65535) {
+        fail("invalid port '" + std::string(text) + "' (expected 1..65535)");
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+int parse_db(std::string_view text) {
+    if (!all_digits(text)) {
+        fail("invalid database '" + std::string(text) + "' (expected a non-negative integer)");
+    }
+    int value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        fail("database index '" + std::string(text) + "' is too large");
+    }
+    return value;
+}
+
+std::chrono::milliseconds parse_duration(std::string_view option, std::string_view text) {
+    const auto bad = [&](std::string_view why) -> std::chrono::milliseconds {
+        fail("option '" + std::string(option) + "': " + std::string(why) + " in '" + std::string(text) +
+             "' (expected e.g. 500ms, 2s, 0.5s, 1m, 250us; a bare number means seconds)");
+    };
+    // number = digits [ "." digits ]; no sign, no exponent: anything else is a typo.
+    std::size_t i = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        ++i;
+    }
+    const std::size_t int_digits = i;
+    std::size_t frac_digits = 0;
+    if (i < text.size() && text[i] == '.') {
+        ++i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+            ++i;
+            ++frac_digits;
+        }
+        if (frac_digits == 0) {
+            return bad("digits expected after '.'");
+        }
+    }
+    if (int_digits == 0) {
+        return bad("number expected");
+    }
+    const std::string_view number = text.substr(0, i);
+    const std::string_view unit = text.substr(i);
+
+    double ms_per_unit = 0;
+    if (unit.empty() || unit == "s") {
+        ms_per_unit = 1000;
+    } else if (unit == "ms") {
+        ms_per_unit = 1;
+    } else if (unit == "us") {
+        ms_per_unit = 0.001;
+    } else if (unit == "m") {
+        ms_per_unit = 60'000;
+    } else {
+        return bad("unknown unit '" + std::string(unit) + "'");
+    }
+    double value = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc{} || end != number.data() + number.size()) {
+        return bad("number out of range");
+    }
+    const double ms = value * ms_per_unit;
+    if (ms <= 0) {
+        return bad("duration must be positive");
+    }
+    if (ms > max_duration_ms) {
+        return bad("duration longer than one day");
+    }
+    // Round up so that a tiny but non-zero timeout never becomes "expire immediately".
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(std::ceil(ms - 1e-9)));
+}
+
+// Redis refuses client names with spaces, newlines or other special characters.
+void check_client_name(std::string_view name) {
+    if (name.empty()) {
+        fail("option 'name' is empty");
+    }
+    for (const char c : name) {
+        if (c < '!' || c > '~') {
+            fail("option 'name': client names may only contain printable ASCII without spaces");
+        }
+    }
+}
+
+bool valid_hostname(std::string_view host) noexcept {
+    for (const char c : host) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '.' || c == '_';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Host and port of `[v6]:port`, `[v6]`, `name:port`, `name` or empty.
+void parse_host_port(std::string_view hostport, connection_options& out) {
+    std::string_view port_text;
+    bool has_port = false;
+    if (!hostport.empty() && hostport.front() == '[') {
+        const std::size_t close = hostport.find(']');
+        if (close == std::string_view::npos) {
+            fail("missing ']' after IPv6 address");
+        }
+        const std::string_view inside = hostport.substr(1, close - 1);
+        const std::string_view rest = hostport.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') {
+                fail("unexpected characters after ']' (expected ':port')");
+            }
+            has_port = true;
+            port_text = rest.substr(1);
+        }
+        // A zone ("fe80::1%25eth0") is kept, decoded, for the resolver; the address is checked.
+        std::string address = percent_decode(inside, "IPv6 address");
+        const std::string bare = address.substr(0, address.find('%'));
+        in6_addr scratch{};
+        if (bare.empty() || inet_pton(AF_INET6, bare.c_str(), &scratch) != 1) {
+            fail("invalid IPv6 address '" + std::string(inside) + "'");
+        }
+        out.host = std::move(address);
+    } else {
+        const std::size_t colon = hostport.find(':');
+        std::string_view host = hostport.substr(0, colon);
+        if (colon != std::string_view::npos) {
+            has_port = true;
+            port_text = hostport.substr(colon + 1);
+            if (port_text.find(':') != std::string_view::npos) {
+                fail("IPv6 addresses must be written in brackets, e.g. redis://[::1]:6379");
+            }
+        }
+        if (!valid_hostname(host)) {
+            fail("invalid host '" + std::string(host) + "'");
+        }
+        if (!host.empty()) {
+            out.host = std::string(host);
+        }
+    }
+    if (has_port) {
+        out.port = parse_port(port_text);
+    }
+}
+
+struct seen_options {
+    bool db = false;
+    bool timeout = false;
+    bool connect_timeout = false;
+    bool name = false;
+    bool user = false;
+    bool password = false;
+};
+
+void parse_query(std::string_view query, connection_options& out, seen_options& seen) {
+    const auto once = [](bool& flag, std::string_view key) {
+        if (flag) {
+            fail("option '" + std::string(key) + "' given twice");
+        }
+        flag = true;
+    };
+    while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view item = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (item.empty()) {
+            continue; // tolerate "?&a=b" and "a=b&"
+        }
+        const std::size_t eq = item.find('=');
+        const std::string_view key = item.substr(0, eq);
+        if (eq == std::string_view::npos) {
+            // Not quoted: a bare word here could be a misplaced password.
+            fail("a query option without '=' (expected name=value)");
+        }
+        const std::string_view raw = item.substr(eq + 1);
+        if (key == "password") {
+            // Checked before anything could quote the value.
+            once(seen.password, key);
+            if (!out.password.empty()) {
+                fail("password given both before '@' and as an option");
+            }
+            out.password = percent_decode(raw, "option 'password'");
+            continue;
+        }
+        const std::string value = percent_decode(raw, "option '" + std::string(key) + "'");
+        if (key == "db") {
+            once(seen.db, key);
+            out.db = parse_db(value);
+        } else if (key == "timeout" || key == "command_timeout") {
+            once(seen.timeout, "timeout");
+            out.command_timeout = parse_duration(key, value);
+        } else if (key == "connect_timeout") {
+            once(seen.connect_timeout, key);
+            out.connect_timeout = parse_duration(key, value);
+        } else if (key == "name") {
+            once(seen.name, key);
+            check_client_name(value);
+            out.client_name = value;
+        } else if (key == "user" || key == "username") {
+            once(seen.user, "user");
+            if (!out.user.empty()) {
+                fail("user given both before '@' and as an option");
+            }
+            out.user = value;
+        } else {
+            fail("unknown option '" + std::string(key) +
+                 "' (known: db, timeout, command_timeout, connect_timeout, name, user, password)");
+        }
+    }
+}
+
+// Splits `user[:password]` (still percent-encoded) into the options.
+void parse_userinfo(std::string_view userinfo, connection_options& out) {
+    const std::size_t colon = userinfo.find(':');
+    out.user = percent_decode(userinfo.substr(0, colon), "user name");
+    if (colon != std::string_view::npos) {
+        out.password = percent_decode(userinfo.substr(colon + 1), "password");
+    }
+}
+
+} // namespace
+
+connection_options parse_url(std::string_view url) {
+    if (url.empty()) {
+        fail("the URL is empty");
+    }
+    connection_options out;
+
+    // Scheme. An unknown scheme is quoted only when it looks like one ("name://"), so nothing
+    // else can leak.
+    const std::size_t colon = url.find(':');
+    if (colon == std::string_view::npos) {
+        fail("missing scheme (expected redis://, rediss:// or unix://)");
+    }
+    const std::string_view scheme = url.substr(0, colon);
+    std::string_view rest = url.substr(colon + 1);
+    // Only URLs with an authority ("//...") carry credentials; `unix:/a@b.sock` is just a path.
+    const bool has_authority = rest.substr(0, 2) == "//";
+    if (iequals(scheme, "redis") || iequals(scheme, "rediss")) {
+        if (!has_authority) {
+            fail("expected '//' after '" + std::string(scheme) + ":'");
+        }
+        out.tls = iequals(scheme, "rediss");
+    } else if (iequals(scheme, "unix")) {
+        out.kind = connection_options::transport::unix_socket;
+    } else if (!has_authority) {
+        // "host:port" or "user:password@host": the part before ':' is no scheme, and quoting it
+        // could quote credentials.
+        fail("missing scheme (expected redis://, rediss:// or unix://)");
+    } else {
+        const bool printable = valid_hostname(scheme) && scheme.size() <= 16;
+        fail("unsupported scheme" + (printable ? " '" + std::string(scheme) + "'" : std::string()) +
+             " (expected redis://, rediss:// or unix://)");
+    }
+    const bool is_unix = out.kind == connection_options::transport::unix_socket;
+    if (has_authority) {
+        rest.remove_prefix(2);
+        // Credentials end at the last '@' (see the note at the top of the file). A unix URL's
+        // host is empty, so its credentials, if any, end at the last "@/": the path itself may
+        // then contain '@' (unix:///run/a@b.sock).
+        std::size_t at = std::string_view::npos;
+        if (!is_unix) {
+            at = rest.rfind('@');
+        } else if (!rest.empty() && rest.front() != '/') {
+            at = rest.rfind("@/");
+        }
+        if (at != std::string_view::npos) {
+            parse_userinfo(rest.substr(0, at), out);
+            rest.remove_prefix(at + 1);
+        }
+    }
+
+    if (rest.find('#') != std::string_view::npos) {
+        fail("fragments ('#') are not allowed");
+    }
+    const std::size_t qmark = rest.find('?');
+    const std::string_view query =
+        qmark == std::string_view::npos ? std::string_view{} : rest.substr(qmark + 1);
+    rest = rest.substr(0, qmark);
+
+    std::optional<int> path_db;
+    if (is_unix) {
+        if (rest.empty()) {
+            fail("missing socket path (expected unix:///path/to/redis.sock)");
+        }
+        if (has_authority && rest.front() != '/') {
+            fail("unix URLs take no host (expected unix:///path/to/redis.sock)");
+        }
+        out.path = percent_decode(rest, "socket path");
+        if (out.path.find('\0') != std::string::npos) {
+            fail("socket path contains a NUL byte");
+        }
+        if (out.path.size() > max_unix_path) {
+            fail("socket path is longer than " + std::to_string(max_unix_path) + " bytes");
+        }
+    } else {
+        const std::size_t slash = rest.find('/');
+        parse_host_port(rest.substr(0, slash), out);
+        if (slash != std::string_view::npos) {
+            const std::string_view db = rest.substr(slash + 1);
+            if (!db.empty()) {
+                path_db = parse_db(db);
+            }
+        }
+    }
+
+    seen_options seen;
+    parse_query(query, out, seen);
+    if (path_db) {
+        if (seen.db) {
+            fail("database given both in the path and as option 'db'");
+        }
+        out.db = *path_db;
+    }
+    return out;
+}
+
+std::string default_url() {
+    const char* env = std::getenv("REDIS_URL");
+    if (env != nullptr && *env != '\0') {
+        return env;
+    }
+    return std::string(default_redis_url);
+}
+
+std::string connection_options::address() const {
+    if (kind == transport::unix_socket) {
+        return "unix:" + path;
+    }
+    const bool v6 = host.find(':') != std::string::npos;
+    std::string out;
+    out.reserve(host.size() + 8);
+    if (v6) {
+        out += '[';
+        out += host;
+        out += ']';
+    } else {
+        out += host;
+    }
+    out += ':';
+    out += std::to_string(port);
+    return out;
+}
+
+} // namespace redisrpc

@@ -1,0 +1,354 @@
+#include <redisrpc/server.hpp>
+
+#include "protocol/body.hpp"
+#include "protocol/factory.hpp"
+#include "redis/connection.hpp"
+#include "server/execute.hpp"
+#include "server/reply_writer.hpp"
+#include "server/signals.hpp"
+#include "server/worker_pool.hpp"
+#include "util/backoff.hpp"
+#include "util/log.hpp"
+#include "util/random.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+namespace redisrpc {
+
+using namespace detail;
+
+namespace {
+
+constexpr auto heartbeat_period = std::chrono::seconds(2);
+constexpr const char* heartbeat_ttl = "4";
+
+// Redis takes fractional blocking timeouts in seconds.
+std::string seconds_text(std::chrono::milliseconds ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms.count()) / 1000.0);
+    return buf;
+}
+
+} // namespace
+
+struct server::impl {
+    struct endpoint {
+        dialect kind;
+        std::string name;
+        std::unique_ptr<server_codec> codec;
+        std::string heartbeat_key;
+    };
+
+    impl(connection_options c, server_options o, dispatcher& m)
+        : conn_opts(std::move(c)), opts(std::move(o)), methods(m) {
+        if (opts.batch == 0) opts.batch = 1;
+        if (opts.workers == 0) opts.workers = 1;
+        if (opts.poll_interval < std::chrono::milliseconds(10)) opts.poll_interval = std::chrono::milliseconds(10);
+        // The loop refreshes heartbeats between pops, so it must wake more often than they expire.
+        opts.poll_interval = std::min<std::chrono::milliseconds>(opts.poll_interval, std::chrono::seconds(1));
+    }
+
+    connection_options conn_opts;
+    server_options opts;
+    dispatcher& methods;
+    std::vector<endpoint> endpoints;
+    std::unordered_map<std::string, std::size_t> queue_owner; // queue key -> endpoint index
+
+    std::atomic<bool> stop_requested{false};
+    std::atomic<bool> is_running{false};
+    std::mutex wait_mutex;
+    std::condition_variable wait_cv; // interrupts backoff waits on stop()
+
+    call_counters counters;
+    std::atomic<std::uint64_t> requests{0}, rejected{0}, dropped{0}, reconnects{0};
+
+    void add_endpoint(dialect d, std::string name) {
+        if (name.empty()) throw usage_error("server: the queue (or prefix) name must not be empty");
+        endpoints.push_back({d, name, make_server_codec(d, name, opts), {}});
+    }
+
+    void wait_interruptible(std::chrono::milliseconds ms) {
+        std::unique_lock lock(wait_mutex);
+        wait_cv.wait_for(lock, ms, [this] { return stop_requested.load(); });
+    }
+
+    std::vector<outgoing_reply> encode_safely(const endpoint& ep, const decoded_job& job,
+                                              std::vector<call_outcome>& outcomes) {
+        try {
+            return ep.codec->encode(job, outcomes);
+        } catch (const std::exception& e) {
+            // E.g. a handler returned a string that is not valid UTF-8: tell the caller instead.
+            log(log_level::error, "cannot encode reply on ", ep.name, ": ", e.what());
+            for (auto& o : outcomes)
+                o = call_outcome::failure(error_code::internal_error,
+                                          std::string("result could not be encoded: ") + e.what());
+            try {
+                return ep.codec->encode(job, outcomes);
+            } catch (const std::exception&) {
+                dropped.fetch_add(1, std::memory_order_relaxed);
+                return {};
+            }
+        }
+    }
+
+    /// One popped message -> the replies it needs. Never throws.
+    std::vector<outgoing_reply> process(const endpoint& ep, std::string_view key, std::string_view bytes) {
+        requests.fetch_add(1, std::memory_order_relaxed);
+        if (opts.debug_messages) log(log_level::debug, "received on ", key, ": ", printable(bytes, 4096));
+        decoded_job job = ep.codec->decode(key, bytes);
+        std::vector<call_outcome> outcomes;
+        if (job.rejected || (job.calls.empty() && !job.problem.empty())) {
+            rejected.fetch_add(1, std::memory_order_relaxed);
+            const bool answerable = job.rejected.has_value() && !job.reply_key.empty();
+            log(log_level::warning, "rejected message on ", key, ": ", job.problem,
+                answerable ? " (error sent)" : " (dropped: no reply address)");
+            if (!answerable) {
+                dropped.fetch_add(1, std::memory_order_relaxed);
+                return {};
+            }
+            outcomes.push_back(*job.rejected);
+        } else {
+            outcomes.reserve(job.calls.size());
+            for (const auto& call : job.calls) outcomes.push_back(execute_call(methods, call, counters));
+        }
+        auto replies = encode_safely(ep, job, outcomes);
+        if (opts.debug_messages)
+            for (const auto& r : replies)
+                log(log_level::debug, "reply to ", r.key, ": ", printable(r.payload, 4096));
+        return replies;
+    }
+
+    std::unique_ptr<connection> connect() {
+        auto c = std::make_unique<connection>(conn_opts);
+        return c;
+    }
+
+    void run();
+};
+
+server::server(std::string_view url, std::string queue, server_options options)
+    : server(parse_url(url.empty() ? std::string_view(default_url()) : url), std::move(queue), std::move(options)) {}
+
+server::server(connection_options connection, std::string queue, server_options options)
+    : impl_(std::make_unique<impl>(std::move(connection), std::move(options), methods_)) {
+    impl_->add_endpoint(impl_->opts.dialect, std::move(queue));
+}
+
+server::~server() = default;
+
+server& server::listen(dialect d, std::string queue_or_prefix) {
+    if (running()) throw usage_error("server::listen: add endpoints before run()");
+    impl_->add_endpoint(d, std::move(queue_or_prefix));
+    return *this;
+}
+
+void server::run() { impl_->run(); }
+
+void server::stop() noexcept {
+    impl_->stop_requested.store(true);
+    impl_->wait_cv.notify_all();
+}
+
+bool server::running() const noexcept { return impl_->is_running.load(); }
+
+const server_options& server::options() const noexcept { return impl_->opts; }
+
+server_stats server::stats() const {
+    const auto& i = *impl_;
+    server_stats s;
+    s.requests = i.requests.load();
+    s.calls = i.counters.calls.load();
+    s.errors = i.counters.errors.load();
+    s.expired = i.counters.expired.load();
+    s.rejected = i.rejected.load();
+    s.dropped = i.dropped.load();
+    s.reconnects = i.reconnects.load();
+    return s;
+}
+
+void server::impl::run() {
+    if (is_running.exchange(true)) throw usage_error("server::run: already running");
+    struct running_guard {
+        impl& self;
+        ~running_guard() {
+            self.stop_requested.store(false); // the server can be run again
+            self.is_running.store(false);
+        }
+    } guard{*this};
+
+    // Queues depend on the bound names (codility has one queue per function), so they are
+    // computed now, after every bind().
+    const auto names = methods.names();
+    std::vector<std::string> keys;
+    queue_owner.clear();
+    const std::string server_id = opts.server_id.empty() ? random_token(12) : opts.server_id;
+    for (std::size_t i = 0; i < endpoints.size(); ++i) {
+        for (auto& q : endpoints[i].codec->queues(names)) {
+            if (queue_owner.emplace(q, i).second) keys.push_back(q);
+        }
+        endpoints[i].heartbeat_key = endpoints[i].codec->heartbeat_key(opts.server_kind, server_id);
+    }
+    if (keys.empty()) throw usage_error("server::run: nothing to serve (bind methods first)");
+
+    stop_signals signals(opts.handle_signals);
+    auto stopping = [&] { return stop_requested.load() || signals.fired(); };
+
+    std::unique_ptr<connection> conn = connect(); // unreachable at start: throw to the caller
+    if (opts.clear_queue_on_start) {
+        command_buffer del;
+        for (const auto& k : keys) del.add({"DEL", k});
+        conn->pipeline(del, clock::now() + conn_opts.command_timeout);
+    }
+    log(log_level::info, "serving ", std::to_string(names.size()), " methods on ", keys.front(),
+        keys.size() > 1 ? " and " + std::to_string(keys.size() - 1) + " more lists" : std::string(), " at ",
+        conn_opts.address());
+
+    std::optional<worker_pool> pool;
+    if (opts.workers > 1) pool.emplace(opts.workers - 1);
+
+    const std::string pop_timeout = seconds_text(opts.poll_interval);
+    const std::string batch_text = std::to_string(opts.batch);
+    const std::string key_count = std::to_string(keys.size());
+    bool use_blmpop = true; // BLMPOP (Redis >= 7) pops a whole batch in one blocking command
+    std::size_t rotation = 0;
+    backoff retry;
+    std::vector<outgoing_reply> unsent;
+    auto next_heartbeat = clock::now();
+    command_buffer cmds;
+    std::vector<std::string_view> pop_argv;
+
+    while (true) {
+        const bool stop_now = stopping();
+        if (!conn) {
+            if (stop_now) break;
+            try {
+                conn = connect();
+                retry.reset();
+                log(log_level::info, "reconnected to ", conn_opts.address());
+            } catch (const error& e) {
+                const auto wait = retry.next();
+                log(log_level::warning, "cannot reach redis (", e.what(), "); retrying in ",
+                    std::to_string(wait.count()), " ms");
+                wait_interruptible(wait);
+            }
+            continue;
+        }
+
+        cmds.clear();
+        const std::size_t reply_cmds = append_replies(cmds, unsent);
+        const auto now = clock::now();
+        std::size_t heartbeat_cmds = 0;
+        if (now >= next_heartbeat && !stop_now) {
+            for (const auto& ep : endpoints) {
+                if (ep.heartbeat_key.empty()) continue;
+                cmds.add({"SET", ep.heartbeat_key, "1", "EX", heartbeat_ttl});
+                ++heartbeat_cmds;
+            }
+            next_heartbeat = now + heartbeat_period;
+        }
+        if (!stop_now) {
+            // Rotate the key order so that one busy list cannot starve the others.
+            pop_argv.clear();
+            if (use_blmpop) {
+                pop_argv.insert(pop_argv.end(), {"BLMPOP", pop_timeout, key_count});
+            } else {
+                pop_argv.push_back("BLPOP");
+            }
+            for (std::size_t i = 0; i < keys.size(); ++i) pop_argv.push_back(keys[(rotation + i) % keys.size()]);
+            if (use_blmpop) {
+                pop_argv.insert(pop_argv.end(), {"LEFT", "COUNT", batch_text});
+            } else {
+                pop_argv.push_back(pop_timeout);
+            }
+            cmds.add(std::span<const std::string_view>(pop_argv));
+            rotation = (rotation + 1) % keys.size();
+        }
+        if (cmds.empty()) break;
+
+        std::vector<reply> results;
+        try {
+            const auto budget = conn_opts.command_timeout + (stop_now ? std::chrono::milliseconds(0) : opts.poll_interval);
+            results = conn->pipeline(cmds, now + budget);
+        } catch (const error& e) {
+            log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
+            conn.reset();
+            reconnects.fetch_add(1, std::memory_order_relaxed);
+            continue; // unsent replies are kept and written after reconnecting
+        }
+        if (reply_cmds > 0) {
+            const auto problem = check_reply_results(std::span(results).first(reply_cmds));
+            if (!problem.empty()) log(log_level::error, "pushing replies failed: ", problem);
+        }
+        unsent.clear();
+        if (stop_now) break;
+
+        const reply& popped = results.back();
+        if (popped.is_nil()) continue;
+        if (popped.is_error()) {
+            if (use_blmpop && popped.str.find("unknown command") != std::string::npos) {
+                log(log_level::info, "redis has no BLMPOP; popping one request at a time");
+                use_blmpop = false;
+                continue;
+            }
+            // E.g. WRONGTYPE when someone overwrote the queue: wait instead of spinning.
+            log(log_level::error, "pop failed: ", popped.str);
+            wait_interruptible(retry.next());
+            continue;
+        }
+        retry.reset();
+        if (!popped.is_array() || popped.elements.size() != 2) {
+            log(log_level::error, "unexpected pop reply");
+            continue;
+        }
+        const std::string& key = popped.elements[0].str;
+        const auto owner = queue_owner.find(key);
+        if (owner == queue_owner.end()) continue;
+        const endpoint& ep = endpoints[owner->second];
+
+        // BLMPOP: [key, [v1, v2, ...]]; BLPOP: [key, v].
+        std::vector<std::string_view> items;
+        if (popped.elements[1].is_array()) {
+            for (const auto& e : popped.elements[1].elements) items.push_back(e.str);
+        } else {
+            items.push_back(popped.elements[1].str);
+        }
+        if (pool && items.size() > 1) {
+            std::vector<std::vector<outgoing_reply>> per_item(items.size());
+            pool->run_all(items.size(), [&](std::size_t i) { per_item[i] = process(ep, key, items[i]); });
+            for (auto& r : per_item) std::move(r.begin(), r.end(), std::back_inserter(unsent));
+        } else {
+            for (const auto item : items) {
+                auto r = process(ep, key, item);
+                std::move(r.begin(), r.end(), std::back_inserter(unsent));
+            }
+        }
+    }
+
+    if (!unsent.empty()) {
+        // Stopped while Redis was away: one last try to deliver what was already computed.
+        try {
+            auto last = connect();
+            cmds.clear();
+            append_replies(cmds, unsent);
+            last->pipeline(cmds, clock::now() + conn_opts.command_timeout);
+        } catch (const error& e) {
+            log(log_level::error, "stopping with ", std::to_string(unsent.size()), " undelivered replies: ", e.what());
+        }
+    }
+    for (const auto& ep : endpoints) {
+        if (ep.heartbeat_key.empty() || !conn) continue;
+        try {
+            conn->execute({"DEL", ep.heartbeat_key}, clock::now() + conn_opts.command_timeout);
+        } catch (const error&) {
+        }
+    }
+    log(log_level::info, "server stopped");
+}
+
+} // namespace redisrpc
