@@ -50,15 +50,16 @@ public:
         methods_.bind(std::move(name), std::forward<F>(f), std::move(param_names));
         return *this;
     }
-    /// Binds a member function of an object that outlives the server.
-    template <class M, class C>
-    server& bind(std::string name, M C::*method, C* object, std::vector<std::string> param_names = {}) {
+    /// Binds a member function of an object that outlives the server (a derived or const
+    /// object works where the method allows it).
+    template <class M, class C, class T>
+    server& bind(std::string name, M C::*method, T* object, std::vector<std::string> param_names = {}) {
         methods_.bind(std::move(name), method, object, std::move(param_names));
         return *this;
     }
     /// Binds a member function of a shared object.
-    template <class M, class C>
-    server& bind(std::string name, M C::*method, std::shared_ptr<C> object,
+    template <class M, class C, class T>
+    server& bind(std::string name, M C::*method, std::shared_ptr<T> object,
                  std::vector<std::string> param_names = {}) {
         methods_.bind(std::move(name), method, std::move(object), std::move(param_names));
         return *this;

@@ -70,7 +70,7 @@ bool starts_with_at(std::string_view s, std::size_t i, std::string_view word) no
     return s.size() - i >= word.size() && s.compare(i, word.size(), word) == 0;
 }
 
-// Returns false (and leaves `out` alone) when no such token occurs outside strings.
+// Returns false (with `kinds` empty) when no such token occurs outside strings.
 bool rewrite_non_finite(std::string_view in, std::string& out, std::vector<null_kind>& kinds) {
     if (in.find("NaN") == std::string_view::npos && in.find("Infinity") == std::string_view::npos) {
         return false; // the common case: one fast scan, no copy
@@ -89,28 +89,26 @@ bool rewrite_non_finite(std::string_view in, std::string& out, std::vector<null_
             }
             continue;
         }
-        null_kind kind{};
-        std::size_t len = 0;
-        if (c == '"') {
-            in_string = true;
-        } else if (c == 'n' && starts_with_at(in, i, "null")) {
-            kind = null_kind::null, len = 4;
-        } else if (c == 'N' && starts_with_at(in, i, "NaN")) {
-            kind = null_kind::nan, len = 3;
-        } else if (c == 'I' && starts_with_at(in, i, "Infinity")) {
-            kind = null_kind::pos_inf, len = 8;
-        } else if (c == '-' && starts_with_at(in, i, "-Infinity")) {
-            kind = null_kind::neg_inf, len = 9;
+        if (c == '"') in_string = true;
+        // Outside strings, an 'n' can only start `null` and 'N'/'I' only these tokens; anything
+        // else passes through unchanged for the parser to judge.
+        static constexpr std::pair<std::string_view, null_kind> tokens[] = {
+            {"null", null_kind::null}, {"NaN", null_kind::nan},
+            {"Infinity", null_kind::pos_inf}, {"-Infinity", null_kind::neg_inf}};
+        bool replaced = false;
+        for (const auto& [word, kind] : tokens) {
+            if (c == word.front() && starts_with_at(in, i, word)) {
+                found = found || kind != null_kind::null;
+                kinds.push_back(kind);
+                out += "null";
+                i += word.size() - 1;
+                replaced = true;
+                break;
+            }
         }
-        if (len == 0) {
-            out += c;
-            continue;
-        }
-        found = found || kind != null_kind::null;
-        kinds.push_back(kind);
-        out += "null";
-        i += len - 1;
+        if (!replaced) out += c;
     }
+    if (!found) kinds.clear(); // only plain nulls: parse the original bytes instead
     return found;
 }
 
@@ -330,7 +328,11 @@ void append_body(std::string& out, const json& value, encoding enc) {
     if (enc == encoding::msgpack) {
         // nlohmann writes MessagePack strings unchecked; check them so that we never send what
         // our own decoder (or a strict peer) would refuse. Iterative: values may be deep.
-        if (value.is_structured() || value.is_string()) {
+        if (value.is_string()) {
+            if (!is_valid_utf8(*value.get_ptr<const json::string_t*>())) {
+                fail("cannot encode: string is not valid UTF-8");
+            }
+        } else if (value.is_structured()) {
             std::vector<const json*> todo{&value};
             while (!todo.empty()) {
                 const json* j = todo.back();

@@ -48,6 +48,13 @@ struct outgoing_reply {
     std::chrono::seconds ttl{60};
 };
 
+/// A batch entry refused before dispatch (JSON-RPC): answered in place with its own error.
+struct entry_error {
+    std::size_t index = 0; // position in the batch
+    json id;               // the id to echo (null when the entry had no usable one)
+    call_outcome error;
+};
+
 /// What a server codec made of one popped message.
 struct decoded_job {
     std::vector<call_request> calls;  // to run, in order (empty when the message was rejected)
@@ -60,6 +67,9 @@ struct decoded_job {
     std::string problem;
     /// Dialect-specific detail the encoder needs back (e.g. codility function name).
     std::string context;
+    /// JSON-RPC: invalid entries of a batch, by ascending index (their errors are part of the
+    /// batch answer), or the id to echo when a single request was rejected.
+    std::vector<entry_error> entry_errors;
 };
 
 /// A request ready for the wire, made by a client codec.

@@ -28,7 +28,7 @@ call_outcome execute_call(const dispatcher& methods, const call_request& call, c
     } catch (const std::exception& e) {
         return fail(error_code::handler_error, describe_exception(e));
     } catch (...) {
-        return fail(error_code::handler_error, call.method + ": unknown exception");
+        return fail(error_code::handler_error, describe_current_exception());
     }
 }
 

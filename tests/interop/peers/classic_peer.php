@@ -211,7 +211,7 @@ if (!$opts['url'] || !$opts['queue'] || !in_array($mode, ['server', 'client'], t
 }
 // Exit cleanly (status 0) on SIGTERM, even while blocked in BLPOP.
 pcntl_async_signals(true);
-pcntl_signal(SIGTERM, function () { exit(0); });
+pcntl_signal(SIGTERM, function () { exit(0); }, false); // false: interrupt the blocking read
 
 $redis = connect($opts['url']);
 if ($mode === 'server') {

@@ -1,0 +1,518 @@
+// redisrpc_bench: redisrpc against the raw Redis floor, measured in the same run through the same
+// Redis, printed as one table. See bench/README in BENCHMARKS.md and `redisrpc_bench --help`.
+//
+// The bench re-executes itself with --role for the other process of every measurement:
+//   floor-seq-server, floor-batch-server  the floor's server side (bench/floor.cpp)
+//   rpc-server                            a redisrpc::server serving add(x) = x + 1
+
+#include "common.hpp"
+#include "floor.hpp"
+#include "rpc.hpp"
+
+#include "redis/connection.hpp"
+
+#include <redisrpc/client.hpp>
+#include <redisrpc/log.hpp>
+#include <redisrpc/version.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace bench {
+namespace {
+
+constexpr const char* usage = R"(usage: redisrpc_bench [options]
+
+Measures redisrpc against the raw Redis floor (two processes, same Redis, same connection code)
+and prints a table. Stops by itself; only loopback TCP or unix sockets make sense.
+
+  --url URL            redis://127.0.0.1:PORT or unix:///path.sock (default: $REDIS_URL or
+                       redis://127.0.0.1:6379)
+  --duration T         measured time per row (default 3s; units ms or s)
+  --warmup T           unmeasured time before each row (default 500ms)
+  --repeat N           full cycles; each row reports its median cycle by calls/s (default 1)
+  --k LIST             calls in flight for the throughput rows (default 1,8,64,256)
+  --batch N            server BLMPOP COUNT, floor and redisrpc alike (default 64)
+  --workers N          redisrpc server workers (default 1)
+  --rss-calls N        calls of the long run that checks the server's RSS (default 1000000; 0 skips)
+  --rss-window K       calls in flight during that run (default 64)
+  --rss-max-time T     the long run stops there at the latest (default 300s)
+  --no-floor, --no-rpc skip those rows
+
+Fixed-count mode (for profilers, e.g. valgrind --tool=callgrind on either side):
+  --calls N --mode rpc-seq|rpc-callbacks [--k K] [--queue Q --external-server]
+                       runs N calls and prints rate and CPU time per call of each process;
+                       with --external-server no peer is started: serve Q yourself with
+                       `redisrpc_bench --role rpc-server --url URL --queue Q`
+)";
+
+// ---------------------------------------------------------------------------------------------
+// command line
+
+std::chrono::milliseconds parse_time(const std::string& text) {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    const std::string unit = text.substr(used);
+    if (unit == "ms") return std::chrono::milliseconds(static_cast<long long>(v));
+    if (unit.empty() || unit == "s") return std::chrono::milliseconds(static_cast<long long>(v * 1000));
+    throw std::invalid_argument("bad time '" + text + "' (use e.g. 500ms or 3s)");
+}
+
+std::vector<std::size_t> parse_list(const std::string& text) {
+    std::vector<std::size_t> out;
+    std::istringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const auto v = std::stoul(item);
+        if (v == 0) throw std::invalid_argument("K must be at least 1");
+        out.push_back(v);
+    }
+    return out;
+}
+
+struct command_line {
+    settings s;
+    std::string role;
+    std::string queue;
+    std::uint64_t calls = 0;
+    std::string mode = "rpc-seq";
+    std::size_t k = 64;
+    bool external_server = false;
+};
+
+command_line parse(int argc, char** argv) {
+    command_line c;
+    const char* env = std::getenv("REDIS_URL");
+    c.s.url = env && *env ? env : "redis://127.0.0.1:6379";
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            std::fputs(usage, stdout);
+            std::exit(0);
+        } else if (a == "--url") c.s.url = value();
+        else if (a == "--duration") c.s.duration = parse_time(value());
+        else if (a == "--warmup") c.s.warmup = parse_time(value());
+        else if (a == "--repeat") c.s.repeat = std::max(1, std::stoi(value()));
+        else if (a == "--k") c.s.windows = parse_list(value());
+        else if (a == "--batch") c.s.batch = std::max<std::size_t>(1, std::stoul(value()));
+        else if (a == "--workers") c.s.workers = std::max<std::size_t>(1, std::stoul(value()));
+        else if (a == "--rss-calls") c.s.rss_calls = std::stoull(value());
+        else if (a == "--rss-window") c.s.rss_window = std::max<std::size_t>(1, std::stoul(value()));
+        else if (a == "--rss-max-time")
+            c.s.rss_max_time = std::chrono::duration_cast<std::chrono::seconds>(parse_time(value()));
+        else if (a == "--no-floor") c.s.run_floor = false;
+        else if (a == "--no-rpc") c.s.run_rpc = false;
+        else if (a == "--role") c.role = value();
+        else if (a == "--queue") c.queue = value();
+        else if (a == "--ready-fd") set_ready_fd(std::stoi(value()));
+        else if (a == "--calls") c.calls = std::stoull(value());
+        else if (a == "--mode") c.mode = value();
+        else if (a == "--external-server") c.external_server = true;
+        else throw std::invalid_argument("unknown option " + a + " (see --help)");
+        if (a == "--k" && c.s.windows.size() == 1) c.k = c.s.windows.front();
+    }
+    if (c.s.duration <= std::chrono::milliseconds(0)) throw std::invalid_argument("--duration must be positive");
+    return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the redis-server we talk to
+
+struct redis_info {
+    std::string version = "?";
+    pid_t pid = -1; // only when it runs on this machine
+};
+
+redis_info ask_redis(const settings& s) {
+    redis_info info;
+    redisrpc::detail::connection c(redisrpc::parse_url(s.url));
+    const auto r = c.execute({"INFO", "server"}, clock::now() + 5s);
+    std::istringstream in(r.str);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.rfind("redis_version:", 0) == 0) info.version = line.substr(14);
+        if (line.rfind("process_id:", 0) == 0) info.pid = static_cast<pid_t>(std::stol(line.substr(11)));
+    }
+    std::ifstream comm("/proc/" + std::to_string(info.pid) + "/comm");
+    std::string name;
+    comm >> name;
+    if (name.find("redis") == std::string::npos) info.pid = -1;
+    return info;
+}
+
+/// Keys left under a prefix (SCAN), with their TTLs: what the library leaves behind in Redis.
+std::string leftover_keys(const settings& s, const std::string& prefix) {
+    redisrpc::detail::connection c(redisrpc::parse_url(s.url));
+    std::string cursor = "0";
+    std::size_t keys = 0, without_ttl = 0;
+    const std::string pattern = prefix + "*";
+    do {
+        const auto r = c.execute({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"}, clock::now() + 5s);
+        if (!r.is_array() || r.elements.size() != 2) break;
+        cursor = r.elements[0].str;
+        for (const auto& k : r.elements[1].elements) {
+            ++keys;
+            const auto ttl = c.execute({"TTL", k.str}, clock::now() + 5s);
+            if (ttl.integer == -1) ++without_ttl;
+        }
+    } while (cursor != "0");
+    return std::to_string(keys) + " keys left under " + prefix + "* (" + std::to_string(without_ttl) +
+           " without TTL)";
+}
+
+// ---------------------------------------------------------------------------------------------
+// running rows
+
+struct cpu_sample {
+    double client = -1, server = -1, redis = -1;
+};
+
+cpu_sample cpu_now(pid_t server, pid_t redis) {
+    return {cpu_seconds(::getpid()), server > 0 ? cpu_seconds(server) : -1.0, redis > 0 ? cpu_seconds(redis) : -1.0};
+}
+
+/// INFO commandstats: calls per command (lower case), without the bench's own probes.
+std::map<std::string, double> command_calls(redisrpc::detail::connection& c) {
+    std::map<std::string, double> out;
+    const auto r = c.execute({"INFO", "commandstats"}, clock::now() + 5s);
+    std::istringstream in(r.str);
+    std::string line;
+    while (std::getline(in, line)) {
+        // cmdstat_rpush:calls=5,usec=20,usec_per_call=4.00,rejected_calls=0,failed_calls=0
+        if (line.rfind("cmdstat_", 0) != 0) continue;
+        const auto colon = line.find(':');
+        const auto calls = line.find("calls=", colon);
+        if (colon == std::string::npos || calls == std::string::npos) continue;
+        const std::string name = line.substr(8, colon - 8);
+        if (name == "info" || name == "client|id" || name == "client" || name == "scan" || name == "ttl") continue;
+        out[name] = std::stod(line.substr(calls + 6));
+    }
+    return out;
+}
+
+/// What is watched around every row: CPU time of the three processes, Redis command counts.
+struct probe {
+    pid_t server = -1, redis = -1;
+    redisrpc::detail::connection* stats = nullptr;
+};
+
+result measured(const std::function<result()>& run, const probe& p) {
+    const auto before = cpu_now(p.server, p.redis);
+    const auto commands_before = command_calls(*p.stats);
+    result r = run();
+    const auto after = cpu_now(p.server, p.redis);
+    const auto commands_after = command_calls(*p.stats);
+    if (r.total > 0) {
+        const double n = static_cast<double>(r.total);
+        auto per_call = [n](double a, double b) { return a >= 0 && b >= 0 ? (b - a) * 1e6 / n : -1.0; };
+        r.cpu_client_us = per_call(before.client, after.client);
+        r.cpu_server_us = per_call(before.server, after.server);
+        r.cpu_redis_us = per_call(before.redis, after.redis);
+        r.redis_commands = 0;
+        for (const auto& [name, calls] : commands_after) {
+            const auto it = commands_before.find(name);
+            const double per = (calls - (it == commands_before.end() ? 0.0 : it->second)) / n;
+            if (per < 0.005) continue;
+            r.redis_commands += per;
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "%s%s %.2f", r.redis_mix.empty() ? "" : ", ", name.c_str(), per);
+            r.redis_mix += buf;
+        }
+    }
+    std::fprintf(stderr, "  %-40s K=%-4zu %10.0f calls/s  p50 %7.1f us  p99 %7.1f us  redis: %s%s\n", r.name.c_str(),
+                 r.k, r.rate(), r.p50_us, r.p99_us, r.redis_mix.c_str(),
+                 r.errors ? ("  errors " + std::to_string(r.errors)).c_str() : "");
+    return r;
+}
+
+std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+std::string thousands(double v) {
+    std::string digits = std::to_string(static_cast<long long>(v + 0.5));
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+    return digits;
+}
+
+std::string cpu_text(double us) { return us < 0 ? "?" : fixed(us, 1); }
+
+std::string ratio_text(double num, double den) { return den > 0 && num > 0 ? fixed(num / den, 2) : "—"; }
+
+struct row_key {
+    int order;
+    std::string name;
+    std::size_t k;
+    auto operator<=>(const row_key&) const = default;
+};
+
+int run_table(const settings& s) {
+    redisrpc::set_log_level(redisrpc::log_level::warning);
+    const auto redis = ask_redis(s);
+    const std::string run_id = "redisrpc_bench:" + token(8);
+    const std::string q_floor_seq = run_id + ":floor-seq", q_floor_batch = run_id + ":floor-batch",
+                      q_rpc = run_id + ":calc";
+
+    const std::string transport = s.url.rfind("unix:", 0) == 0 ? "unix socket" : "TCP loopback";
+    const double load = load_average();
+    std::printf("redisrpc_bench — redisrpc %s vs the raw Redis floor\n\n", REDISRPC_VERSION_STRING);
+    std::printf("- transport: %s (%s), redis %s\n", transport.c_str(), s.url.c_str(), redis.version.c_str());
+    std::printf("- machine: %ld CPUs, %s; load average at start %.2f%s\n", ::sysconf(_SC_NPROCESSORS_ONLN),
+                cpu_model().c_str(), load, load > 1.0 ? " (BUSY: figures are disturbed, re-run when quiet)" : "");
+    std::printf("- each row: %lld ms warm-up + %lld ms measured, median of %d cycle(s); server workers=%zu, "
+                "BLMPOP COUNT %zu\n",
+                static_cast<long long>(s.warmup.count()), static_cast<long long>(s.duration.count()), s.repeat,
+                s.workers, s.batch);
+    std::printf("- payload: add(5) -> 6.0; floor request %zu B (same shape as redisrpc's), floor reply %zu B\n\n",
+                floor_request(q_rpc + ":rpc:" + token(20)).size(),
+                std::string(R"({"return_value":6.0,"id":"0123456789abcdef"})").size());
+    std::fflush(stdout);
+
+    std::optional<peer> floor_seq_peer, floor_batch_peer, rpc_peer;
+    if (s.run_floor) {
+        floor_seq_peer.emplace("floor-seq-server", s, q_floor_seq);
+        floor_batch_peer.emplace("floor-batch-server", s, q_floor_batch);
+    }
+    long rss_start = 0;
+    std::optional<redisrpc::client> cli;
+    if (s.run_rpc) {
+        rpc_peer.emplace("rpc-server", s, q_rpc);
+        rss_start = rss_kib(rpc_peer->pid());
+        cli.emplace(s.url, q_rpc);
+    }
+
+    redisrpc::detail::connection stats(redisrpc::parse_url(s.url));
+    const probe floor_seq_probe{floor_seq_peer ? floor_seq_peer->pid() : -1, redis.pid, &stats};
+    const probe floor_batch_probe{floor_batch_peer ? floor_batch_peer->pid() : -1, redis.pid, &stats};
+    const probe rpc_probe{rpc_peer ? rpc_peer->pid() : -1, redis.pid, &stats};
+    std::map<row_key, std::vector<result>> rows;
+    for (int cycle = 1; cycle <= s.repeat; ++cycle) {
+        std::fprintf(stderr, "cycle %d/%d (load %.2f)\n", cycle, s.repeat, load_average());
+        // Floor and redisrpc rows alternate, so that a disturbance hits both sides of a ratio.
+        if (s.run_floor)
+            rows[{0, "floor", 1}].push_back(
+                measured([&] { return floor_sequential(s, q_floor_seq); }, floor_seq_probe));
+        if (s.run_rpc)
+            rows[{1, "rpc", 1}].push_back(
+                measured([&] { return rpc_sequential(s, *cli); }, rpc_probe));
+        for (const auto k : s.windows) {
+            if (s.run_floor)
+                rows[{2, "floor", k}].push_back(
+                    measured([&] { return floor_batched(s, q_floor_batch, k); }, floor_batch_probe));
+            if (s.run_rpc) {
+                rows[{3, "futures", k}].push_back(
+                    measured([&] { return rpc_futures(s, *cli, k); }, rpc_probe));
+                rows[{4, "callbacks", k}].push_back(
+                    measured([&] { return rpc_callbacks(s, *cli, k); }, rpc_probe));
+            }
+        }
+    }
+    const long rss_after_rows = s.run_rpc ? rss_kib(rpc_peer->pid()) : 0;
+
+    // The long run: the server's RSS must stay flat.
+    std::vector<std::pair<std::uint64_t, long>> rss_samples;
+    std::uint64_t rss_failed = 0;
+    double rss_seconds = 0;
+    if (s.run_rpc && s.rss_calls > 0) {
+        std::fprintf(stderr, "long run: %llu calls, K=%zu\n", static_cast<unsigned long long>(s.rss_calls), s.rss_window);
+        rss_samples.emplace_back(0, rss_kib(rpc_peer->pid()));
+        const auto t0 = clock::now();
+        rss_failed = rpc_fixed_calls(*cli, s.rss_calls, s.rss_window, s.rss_max_time, [&](std::uint64_t done) {
+            rss_samples.emplace_back(done, rss_kib(rpc_peer->pid()));
+            std::fprintf(stderr, "  %10llu calls  server RSS %ld KiB  client RSS %ld KiB\n",
+                         static_cast<unsigned long long>(done), rss_samples.back().second, rss_kib(::getpid()));
+        });
+        rss_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    }
+    const long client_rss = rss_kib(::getpid());
+    cli.reset();
+    std::string stops;
+    for (auto* p : {&floor_seq_peer, &floor_batch_peer, &rpc_peer})
+        if (*p) stops += " " + (*p)->stop();
+
+    // ---- the table ----
+    auto pick = [&](const row_key& key) -> const result* {
+        const auto it = rows.find(key);
+        if (it == rows.end() || it->second.empty()) return nullptr;
+        return &median_by(it->second, [](const result& r) { return r.rate(); });
+    };
+    std::printf("| measurement | K | calls/s | p50 µs | p99 µs | calls/s vs floor | p50 vs floor | "
+                "CPU µs/call client · server · redis | redis cmds/call | errors |\n");
+    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    std::vector<std::string> mixes;
+    auto print_row = [&](const result& r, const result* floor) {
+        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s · %s · %s | %s | %llu |\n", r.name.c_str(), r.k,
+                    thousands(r.rate()).c_str(), fixed(r.p50_us, 1).c_str(), fixed(r.p99_us, 1).c_str(),
+                    floor ? ratio_text(r.rate(), floor->rate()).c_str() : "—",
+                    floor ? ratio_text(r.p50_us, floor->p50_us).c_str() : "—", cpu_text(r.cpu_client_us).c_str(),
+                    cpu_text(r.cpu_server_us).c_str(), cpu_text(r.cpu_redis_us).c_str(),
+                    r.redis_commands < 0 ? "?" : fixed(r.redis_commands, 2).c_str(),
+                    static_cast<unsigned long long>(r.errors));
+        mixes.push_back("- " + r.name + ", K=" + std::to_string(r.k) + ": " + r.redis_mix);
+    };
+    const result* floor_seq = pick({0, "floor", 1});
+    if (floor_seq) print_row(*floor_seq, nullptr);
+    if (const auto* r = pick({1, "rpc", 1})) print_row(*r, floor_seq);
+    for (const auto k : s.windows) {
+        const result* floor_k = pick({2, "floor", k});
+        if (floor_k) print_row(*floor_k, nullptr);
+        if (const auto* r = pick({3, "futures", k})) print_row(*r, floor_k);
+        if (const auto* r = pick({4, "callbacks", k})) print_row(*r, floor_k);
+    }
+
+    std::printf("\nRedis commands per call (INFO commandstats, whole row incl. warm-up):\n");
+    for (const auto& m : mixes) std::printf("%s\n", m.c_str());
+
+    // ---- targets ----
+    std::printf("\nTargets (issue): sequential p50 ≤ 1.15× floor; K=64 throughput ≥ 0.70× batched floor.\n");
+    if (const auto* r = pick({1, "rpc", 1}); r && floor_seq && floor_seq->p50_us > 0) {
+        const double ratio = r->p50_us / floor_seq->p50_us;
+        std::printf("- sequential p50: %.1f µs vs %.1f µs = %.2f× → %s\n", r->p50_us, floor_seq->p50_us, ratio,
+                    ratio <= 1.15 ? "MET" : "MISSED");
+    }
+    if (const auto* f = pick({2, "floor", 64}); f && f->rate() > 0) {
+        for (const auto* which : {"futures", "callbacks"}) {
+            if (const auto* r = pick({std::string(which) == "futures" ? 3 : 4, which, 64})) {
+                const double ratio = r->rate() / f->rate();
+                std::printf("- K=64 %s: %s vs %s calls/s = %.2f× → %s\n", which, thousands(r->rate()).c_str(),
+                            thousands(f->rate()).c_str(), ratio, ratio >= 0.70 ? "MET" : "MISSED");
+            }
+        }
+    }
+
+    // ---- memory ----
+    if (s.run_rpc) {
+        std::printf("\nServer RSS (VmRSS of the redisrpc::server process): %ld KiB at start, %ld KiB after the rows",
+                    rss_start, rss_after_rows);
+        if (!rss_samples.empty()) {
+            std::printf(", then over %llu more calls (K=%zu, %.1f s, %s calls/s, %llu failed):",
+                        static_cast<unsigned long long>(rss_samples.back().first), s.rss_window, rss_seconds,
+                        thousands(rss_seconds > 0 ? static_cast<double>(rss_samples.back().first) / rss_seconds : 0)
+                            .c_str(),
+                        static_cast<unsigned long long>(rss_failed));
+            for (const auto& [done, kib] : rss_samples)
+                std::printf(" %s→%ld", thousands(static_cast<double>(done)).c_str(), kib);
+            std::printf(" KiB");
+        }
+        std::printf(".\nClient RSS at the end: %ld KiB.\n", client_rss);
+    }
+    std::printf("Redis: %s. Peers:%s.\n", leftover_keys(s, run_id).c_str(), stops.c_str());
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixed-count mode, for profilers
+
+int run_fixed(const command_line& c) {
+    redisrpc::set_log_level(redisrpc::log_level::warning);
+    const auto redis = ask_redis(c.s);
+    const std::string queue = c.queue.empty() ? "redisrpc_bench:" + token(8) + ":calc" : c.queue;
+    std::optional<peer> server;
+    if (!c.external_server) server.emplace("rpc-server", c.s, queue);
+    const pid_t server_pid = server ? server->pid() : -1;
+    redisrpc::client cli(c.s.url, queue);
+    cli.call<double>("add", 5.0); // connects
+    redisrpc::detail::connection stats(redisrpc::parse_url(c.s.url));
+    const auto commands_before = command_calls(stats);
+    const auto before = cpu_now(server_pid, redis.pid);
+    const auto t0 = clock::now();
+    std::uint64_t failed = 0;
+    if (c.mode == "rpc-seq") {
+        for (std::uint64_t i = 0; i < c.calls; ++i) {
+            try {
+                cli.call<double>("add", 5.0);
+            } catch (const redisrpc::error&) {
+                ++failed;
+            }
+        }
+    } else if (c.mode == "rpc-callbacks") {
+        failed = rpc_fixed_calls(cli, c.calls, c.k, 3600s, [](std::uint64_t) {});
+    } else {
+        throw std::invalid_argument("--mode must be rpc-seq or rpc-callbacks");
+    }
+    const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+    const auto after = cpu_now(server_pid, redis.pid);
+    const double n = static_cast<double>(c.calls);
+    auto per = [n](double a, double b) { return a >= 0 && b >= 0 ? cpu_text((b - a) * 1e6 / n) : std::string("?"); };
+    std::printf("%s: %llu calls in %.2f s = %s calls/s, %llu failed; CPU µs/call client %s, server %s, redis %s\n",
+                c.mode.c_str(), static_cast<unsigned long long>(c.calls), secs,
+                thousands(n / secs).c_str(), static_cast<unsigned long long>(failed),
+                per(before.client, after.client).c_str(), per(before.server, after.server).c_str(),
+                per(before.redis, after.redis).c_str());
+    std::printf("redis commands per call:");
+    for (const auto& [name, calls] : command_calls(stats)) {
+        const auto it = commands_before.find(name);
+        const double d = (calls - (it == commands_before.end() ? 0.0 : it->second)) / n;
+        if (d >= 0.005) std::printf(" %s %.3f", name.c_str(), d);
+    }
+    std::printf("\n");
+    return failed == 0 ? 0 : 1;
+}
+
+int run_role(const command_line& c) {
+    peer_init();
+    redisrpc::set_log_level(redisrpc::log_level::warning);
+    if (c.queue.empty()) throw std::invalid_argument("--role needs --queue");
+    if (c.role == "floor-seq-server") return floor_server_sequential(c.s, c.queue);
+    if (c.role == "floor-batch-server") return floor_server_batched(c.s, c.queue);
+    if (c.role == "rpc-server") return rpc_server(c.s, c.queue);
+    throw std::invalid_argument("unknown role " + c.role);
+}
+
+/// Bounds the whole bench: past the expected time plus a margin, peers are killed and the bench
+/// exits with status 2.
+void start_watchdog(std::chrono::seconds limit) {
+    std::thread([limit] {
+        std::this_thread::sleep_for(limit);
+        std::fprintf(stderr, "redisrpc_bench: still running after %lld s; giving up\n",
+                     static_cast<long long>(limit.count()));
+        kill_all_peers();
+        std::_Exit(2);
+    }).detach();
+}
+
+} // namespace
+} // namespace bench
+
+int main(int argc, char** argv) {
+    using namespace bench;
+    try {
+        const auto c = parse(argc, argv);
+        if (!c.role.empty()) return run_role(c);
+        init_self_exe();
+        if (c.calls > 0) {
+            start_watchdog(std::chrono::hours(2));
+            return run_fixed(c);
+        }
+        const auto per_row = c.s.warmup + c.s.duration + 3s; // + connect, drain
+        const auto rows = (c.s.run_floor ? 1 + c.s.windows.size() : 0) + (c.s.run_rpc ? 1 + 2 * c.s.windows.size() : 0);
+        const auto limit = std::chrono::duration_cast<std::chrono::seconds>(
+            per_row * static_cast<long long>(rows) * c.s.repeat + c.s.rss_max_time + 60s);
+        start_watchdog(limit);
+        return run_table(c.s);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "redisrpc_bench: %s\n", e.what());
+        kill_all_peers();
+        return 1;
+    }
+}

@@ -1,0 +1,133 @@
+// A running server fed malformed and malicious messages through Redis: each gets an error reply
+// when a reply list can be read and is allowed, otherwise it is dropped; the server stays up
+// and keeps answering normal calls.
+
+#include "support/helpers.hpp"
+#include "support/redis_server.hpp"
+
+#include <redisrpc/redisrpc.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace std::chrono_literals;
+using redisrpc::test::raw_redis;
+using redisrpc::test::running_server;
+using redisrpc::test::shared_redis;
+using redisrpc::test::unique_queue;
+using redisrpc::test::wait_until;
+
+namespace {
+
+struct hostile_case {
+    const char* what;
+    std::string bytes;      // the message; "$R" is replaced by the case's reply list
+    bool answered;          // an error reply is expected on the reply list
+    std::string expect;     // substring of the exception text (when answered)
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+        s.replace(pos, from.size(), to);
+    return s;
+}
+
+std::vector<hostile_case> cases() {
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    std::string nested_args = R"({"function_call":{"name":"add","args":[)" + std::string(50, '[') +
+                              std::string(50, ']') + R"(]},"response_queue":"$R"})";
+    std::string many_args = R"({"function_call":{"name":"add","args":[)";
+    for (int i = 0; i < 10000; ++i) many_args += (i ? ",1" : "1");
+    many_args += R"(]},"response_queue":"$R"})";
+    return {
+        {"empty message", "", false, ""},
+        {"not JSON at all", "hello world", false, ""},
+        {"truncated JSON", R"({"function_call":{"name":"add")", false, ""},
+        {"top-level array", "[1,2,3]", false, ""},
+        {"top-level string", R"("add")", false, ""},
+        {"top-level null", "null", false, ""},
+        {"empty object", "{}", false, ""},
+        {"python pickle", std::string("\x80\x04\x95\x1e\x00\x00\x00\x00\x00\x00\x00}\x94", 14), false, ""},
+        {"truncated msgpack", std::string("\x82\xa1", 2), false, ""},
+        {"100000-deep nesting", deep, false, ""},
+        {"2 MiB message", R"({"function_call":{"name":"add","args":[")" + std::string(2 << 20, 'x') +
+                              R"("]},"response_queue":"$R"})", false, ""},
+        {"invalid UTF-8", "{\"function_call\":{\"name\":\"add\",\"args\":[\"\xff\"]},\"response_queue\":\"$R\"}", false, ""},
+        {"duplicate keys", R"({"function_call":{"name":"add","name":"sub"},"response_queue":"$R"})", false, ""},
+        {"missing response_queue", R"({"function_call":{"name":"add","args":[1]}})", false, ""},
+        {"numeric response_queue", R"({"function_call":{"name":"add","args":[1]},"response_queue":42})", false, ""},
+        {"reply list outside the namespace", R"({"function_call":{"name":"add","args":[1]},"response_queue":"victim"})",
+         false, ""},
+        {"reply list is the request queue", R"({"function_call":{"name":"add","args":[1]},"response_queue":"$Q"})", false,
+         ""},
+        {"function_call not an object", R"({"function_call":5,"response_queue":"$R"})", true, "function_call"},
+        {"missing function_call", R"({"response_queue":"$R"})", true, "function_call"},
+        {"name not a string", R"({"function_call":{"name":5},"response_queue":"$R"})", true, "name"},
+        {"empty name", R"({"function_call":{"name":""},"response_queue":"$R"})", true, "name"},
+        {"name with NUL", R"({"function_call":{"name":"add\u0000evil","args":[1]},"response_queue":"$R"})", true, ""},
+        {"args not a list", R"({"function_call":{"name":"add","args":"1"},"response_queue":"$R"})", true, "args"},
+        {"kwargs not an object", R"({"function_call":{"name":"add","kwargs":[1]},"response_queue":"$R"})", true, "kwargs"},
+        {"unknown method", R"({"function_call":{"name":"system","args":["rm -rf /"]},"response_queue":"$R"})", true,
+         "system"},
+        {"python dunder", R"({"function_call":{"name":"__class__"},"response_queue":"$R"})", true, "__class__"},
+        {"case-folded name", R"({"function_call":{"name":"ADD","args":[1]},"response_queue":"$R"})", true, "ADD"},
+        {"wrong argument type", R"({"function_call":{"name":"add","args":["5"]},"response_queue":"$R"})", true,
+         "add: argument 1: expected number, got string"},
+        {"too many arguments", many_args, true, "add: expected 1 argument"},
+        {"deep but allowed nesting in args", nested_args, true, "add: argument 1"},
+        {"unknown keyword", R"({"function_call":{"name":"add","kwargs":{"evil":1}},"response_queue":"$R"})", true,
+         "add"},
+        {"deadline in the past", R"({"function_call":{"name":"add","args":[1]},"response_queue":"$R","deadline_ms":1})",
+         true, "deadline"},
+        {"deadline of the wrong type", R"({"function_call":{"name":"add","args":[1]},"response_queue":"$R","deadline_ms":"soon"})",
+         true, "deadline_ms"},
+        {"number beyond int64 for a double param", R"({"function_call":{"name":"add","args":[1e400]},"response_queue":"$R"})",
+         false, ""},
+        {"handler throws", R"({"function_call":{"name":"boom"},"response_queue":"$R"})", true, "std::runtime_error: boom"},
+    };
+}
+
+TEST(HostileInput, ServerSurvivesEveryMessageAndAnswersWhereItMay) {
+    const std::string url = shared_redis().url();
+    const std::string queue = unique_queue();
+    double total = 0;
+    redisrpc::server srv{url, queue};
+    srv.bind("add", [&](double n) { return total += n; });
+    srv.bind("boom", []() -> int { throw std::runtime_error("boom"); });
+    running_server running{srv};
+    raw_redis raw{url};
+
+    const auto all = cases();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto& c = all[i];
+        SCOPED_TRACE(c.what);
+        const std::string reply = queue + ":rpc:case" + std::to_string(i);
+        const std::string msg = replace_all(replace_all(c.bytes, "$R", reply), "$Q", queue);
+        const auto before = srv.stats().requests;
+        raw.run({"RPUSH", queue, msg});
+        ASSERT_TRUE(wait_until([&] { return srv.stats().requests > before; }, 10s)) << "server did not take it";
+        if (c.answered) {
+            const auto got = raw.blpop(reply, 5);
+            ASSERT_TRUE(got.has_value()) << "no error reply";
+            const auto j = nlohmann::json::parse(*got);
+            ASSERT_TRUE(j.contains("exception")) << *got;
+            EXPECT_NE(j["exception"].get<std::string>().find(c.expect), std::string::npos) << *got;
+        } else {
+            // Give the server the chance to (wrongly) answer: a normal call round trip flushes
+            // its pipeline, then nothing may exist.
+            redisrpc::client probe{url, queue, {.timeout = 5s}};
+            EXPECT_EQ(probe.call<double>("add", 0), total);
+            EXPECT_FALSE(raw.exists(reply));
+            EXPECT_FALSE(raw.exists("victim"));
+        }
+    }
+    EXPECT_EQ(total, 0.0) << "no hostile message may have executed add";
+    // Still alive and correct.
+    redisrpc::client c{url, queue, {.timeout = 5s}};
+    EXPECT_EQ(c.call<double>("add", 2), 2.0);
+    EXPECT_GE(srv.stats().rejected, 10u);
+    running.stop();
+    EXPECT_EQ(raw.llen(queue), 0);
+    EXPECT_TRUE(shared_redis().keys(queue + ":rpc:*").empty());
+}
+
+} // namespace
