@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct settings {
     std::uint64_t rss_calls = 1'000'000;                ///< calls of the RSS run (0: skip it)
     std::size_t rss_window = 64;                        ///< K of the RSS run
     std::chrono::seconds rss_max_time = 300s;           ///< the RSS run stops here at the latest
+    std::optional<std::chrono::milliseconds> timeout;  ///< client_options.timeout (library default if unset)
     bool run_floor = true, run_rpc = true;
     std::string only;                                   ///< run only rows whose name contains this
 };
@@ -109,6 +111,14 @@ void peer_ready();
 [[nodiscard]] long rss_kib(pid_t pid);
 /// CPU time (user + system, all threads) a process has used so far, in seconds; < 0 if unknown.
 [[nodiscard]] double cpu_seconds(pid_t pid);
+/// Per-thread CPU seconds and context switches (voluntary + involuntary) of a process, by
+/// thread id in ascending order (creation order, barring pid wrap-around).
+struct thread_usage {
+    pid_t tid = 0;
+    double cpu = 0;
+    unsigned long long switches = 0;
+};
+[[nodiscard]] std::vector<thread_usage> threads_of(pid_t pid);
 /// "/proc/loadavg" first figure.
 [[nodiscard]] double load_average();
 [[nodiscard]] std::string cpu_model();

@@ -50,6 +50,7 @@ and prints a table. Stops by itself; only loopback TCP or unix sockets make sens
   --rss-calls N        calls of the long run that checks the server's RSS (default 1000000; 0 skips)
   --rss-window K       calls in flight during that run (default 64)
   --rss-max-time T     the long run stops there at the latest (default 300s)
+  --timeout T          redisrpc client call timeout (default: the library's, 10s)
   --no-floor, --no-rpc skip those rows
 
 Fixed-count mode (for profilers, e.g. valgrind --tool=callgrind on either side):
@@ -117,6 +118,7 @@ command_line parse(int argc, char** argv) {
         else if (a == "--rss-window") c.s.rss_window = std::max<std::size_t>(1, std::stoul(value()));
         else if (a == "--rss-max-time")
             c.s.rss_max_time = std::chrono::duration_cast<std::chrono::seconds>(parse_time(value()));
+        else if (a == "--timeout") c.s.timeout = parse_time(value());
         else if (a == "--no-floor") c.s.run_floor = false;
         else if (a == "--no-rpc") c.s.run_rpc = false;
         else if (a == "--role") c.role = value();
@@ -130,6 +132,12 @@ command_line parse(int argc, char** argv) {
     }
     if (c.s.duration <= std::chrono::milliseconds(0)) throw std::invalid_argument("--duration must be positive");
     return c;
+}
+
+redisrpc::client_options client_options(const settings& s) {
+    redisrpc::client_options o;
+    if (s.timeout) o.timeout = *s.timeout;
+    return o;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,7 +306,7 @@ int run_table(const settings& s) {
     if (s.run_rpc) {
         rpc_peer.emplace("rpc-server", s, q_rpc);
         rss_start = rss_kib(rpc_peer->pid());
-        cli.emplace(s.url, q_rpc);
+        cli.emplace(s.url, q_rpc, client_options(s));
     }
 
     redisrpc::detail::connection stats(redisrpc::parse_url(s.url));
@@ -430,11 +438,13 @@ int run_fixed(const command_line& c) {
     std::optional<peer> server;
     if (!c.external_server) server.emplace("rpc-server", c.s, queue);
     const pid_t server_pid = server ? server->pid() : -1;
-    redisrpc::client cli(c.s.url, queue);
+    redisrpc::client cli(c.s.url, queue, client_options(c.s));
     cli.call<double>("add", 5.0); // connects
     redisrpc::detail::connection stats(redisrpc::parse_url(c.s.url));
     const auto commands_before = command_calls(stats);
     const auto before = cpu_now(server_pid, redis.pid);
+    const auto client_threads_before = threads_of(::getpid());
+    const auto server_threads_before = server_pid > 0 ? threads_of(server_pid) : std::vector<thread_usage>{};
     const auto t0 = clock::now();
     std::uint64_t failed = 0;
     if (c.mode == "rpc-seq") {
@@ -446,7 +456,15 @@ int run_fixed(const command_line& c) {
             }
         }
     } else if (c.mode == "rpc-callbacks") {
-        failed = rpc_fixed_calls(cli, c.calls, c.k, 3600s, [](std::uint64_t) {});
+        auto last = std::make_pair(std::uint64_t{0}, clock::now());
+        failed = rpc_fixed_calls(cli, c.calls, c.k, 3600s, [&](std::uint64_t done) {
+            const auto now = clock::now();
+            const double secs = std::chrono::duration<double>(now - last.second).count();
+            std::fprintf(stderr, "  %10llu calls  %8.1f s  %s calls/s in this segment\n",
+                         static_cast<unsigned long long>(done), std::chrono::duration<double>(now - t0).count(),
+                         thousands(secs > 0 ? static_cast<double>(done - last.first) / secs : 0).c_str());
+            last = {done, now};
+        });
     } else {
         throw std::invalid_argument("--mode must be rpc-seq or rpc-callbacks");
     }
@@ -459,6 +477,19 @@ int run_fixed(const command_line& c) {
                 thousands(n / secs).c_str(), static_cast<unsigned long long>(failed),
                 per(before.client, after.client).c_str(), per(before.server, after.server).c_str(),
                 per(before.redis, after.redis).c_str());
+    auto per_thread = [n](const char* who, const std::vector<thread_usage>& a, const std::vector<thread_usage>& b) {
+        std::printf("%s threads (CPU µs/call, context switches/call):", who);
+        for (const auto& t : b) {
+            thread_usage u; // a thread started during the run counts from zero
+            for (const auto& x : a)
+                if (x.tid == t.tid) u = x;
+            std::printf(" [%d] %.2f, %.3f", static_cast<int>(t.tid), (t.cpu - u.cpu) * 1e6 / n,
+                        static_cast<double>(t.switches - u.switches) / n);
+        }
+        std::printf("\n");
+    };
+    per_thread("client", client_threads_before, threads_of(::getpid()));
+    if (server_pid > 0) per_thread("server", server_threads_before, threads_of(server_pid));
     std::printf("redis commands per call:");
     for (const auto& [name, calls] : command_calls(stats)) {
         const auto it = commands_before.find(name);

@@ -40,7 +40,7 @@ for _ in $(seq 100); do
 done
 redis-cli -s "$sock" ping >/dev/null || { echo "redis-server did not start; see $tmp/redis.log" >&2; exit 1; }
 
-echo "# $(nproc) CPUs · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') · $(redis-server --version | cut -d' ' -f1-3) · $(uptime | sed 's/.*load/load/')"
+echo "# tree $(git -C "$repo" describe --always --dirty 2>/dev/null || echo ?) · $(nproc) CPUs · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') · $(redis-server --version | cut -d' ' -f1-3) · $(uptime | sed 's/.*load/load/')"
 for t in $transports; do
     case "$t" in
         unix) url="unix://$sock" ;;

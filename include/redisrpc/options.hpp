@@ -22,7 +22,7 @@ struct connection_options {
     std::uint16_t port = 6379;
     std::string path{};            ///< unix socket path when kind == unix_socket
     std::string user{};            ///< ACL user; empty means the default user
-    std::string password{};        ///< empty means no AUTH
+    std::string password{};        ///< no AUTH when both user and password are empty
     int db = 0;                  ///< SELECTed after connecting when non-zero
     bool tls = false;            ///< rediss:// (TLS, issue #6)
     std::chrono::milliseconds connect_timeout = 2s;

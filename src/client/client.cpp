@@ -76,6 +76,9 @@ struct client::impl {
             req.id = random_token(request_id_length);
             req.deadline_ms = unix_now_ms() + timeout.count();
         }
+        // Codility names the result list after the call id, so every call needs one, even
+        // towards original peers; they expect a uuid4.
+        if (opts.dialect == dialect::codility) req.id = random_uuid4();
         return req;
     }
 

@@ -50,4 +50,21 @@ std::string random_token(std::size_t length) {
     return out;
 }
 
+std::string random_uuid4() {
+    thread_local entropy_buffer entropy;
+    unsigned char b[16];
+    for (auto& byte : b) byte = entropy.next();
+    b[6] = static_cast<unsigned char>((b[6] & 0x0FU) | 0x40U); // version 4
+    b[8] = static_cast<unsigned char>((b[8] & 0x3FU) | 0x80U); // RFC 4122 variant
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+        out.push_back(hex[b[i] >> 4]);
+        out.push_back(hex[b[i] & 0x0FU]);
+    }
+    return out;
+}
+
 } // namespace redisrpc::detail

@@ -17,7 +17,7 @@ struct redis_server_config {
     bool unix_socket = true; ///< listen on <temp dir>/redis.sock
     /// Appended to the command line, e.g. {"--requirepass", "secret"}. A `--requirepass` given
     /// here is also used by the helpers (readiness probe, keys(), flushall()).
-    std::vector<std::string> extra_args;
+    std::vector<std::string> extra_args{};
 };
 
 /// Starts `redis-server` (path from $REDISRPC_REDIS_SERVER, else `redis-server` on PATH) and

@@ -7,7 +7,7 @@
 //   php classic_peer.php server --url URL --queue Q [--once N] [--delete-queue]
 //   php classic_peer.php client --url URL --queue Q --timeout SECONDS SCRIPT
 //
-// SCRIPT is calculator | types | kwargs | errors | raw:{"name":..,"args":[..],"kwargs":{..}}
+// SCRIPT is calculator | types | kwargs | errors | wire | raw:{"name":..,"args":[..],"kwargs":{..}}
 // (kwargs become PHP 8 named arguments). The client prints one JSON line per call:
 //   {"call":NAME,"ok":true,"value":V,"request":BYTES}
 //   {"call":NAME,"ok":false,"kind":"remote"|"timeout","error":TEXT,"request":BYTES}
@@ -136,6 +136,9 @@ function script_calls($script)
             return array_map(fn ($v) => ['echo', [$v], []], types());
         case 'kwargs':
             return [['describe', [1], ['b' => 2]]]; // describe(1, b: 2)
+        case 'wire': // one call per request-format feature, for byte-level tests
+            return [['add', [5], []], ['echo', ["h\u{e9}llo w\u{f6}rld \u{1F600} /slash/"], []],
+                ['echo', [5.0], []], ['describe', [1], ['b' => 2]], ['val', [], []]];
         case 'errors':
             return [['clr', [], []], ['div', [0], []], ['nope', [], []], ['val', [], []]];
     }
@@ -209,9 +212,8 @@ if (!$opts['url'] || !$opts['queue'] || !in_array($mode, ['server', 'client'], t
     fwrite(STDERR, "usage: php classic_peer.php server|client --url URL --queue Q ...\n");
     exit(2);
 }
-// Exit cleanly (status 0) on SIGTERM, even while blocked in BLPOP.
-pcntl_async_signals(true);
-pcntl_signal(SIGTERM, function () { exit(0); }, false); // false: interrupt the blocking read
+// SIGTERM keeps its default action (the process ends, killed by the signal): a pcntl handler
+// would not run while Predis is blocked reading the BLPOP reply (PHP retries the read on EINTR).
 
 $redis = connect($opts['url']);
 if ($mode === 'server') {

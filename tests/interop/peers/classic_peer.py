@@ -7,7 +7,7 @@ references in comments ("P1: ...") name the fact each quirk reproduces.
   classic_peer.py server --url URL --queue Q [--once N] [--delete-queue]
   classic_peer.py client --url URL --queue Q --timeout SECONDS SCRIPT
 
-SCRIPT is calculator | types | kwargs | errors | raw:{"name":..,"args":[..],"kwargs":{..}}.
+SCRIPT is calculator | types | kwargs | errors | wire | raw:{"name":..,"args":[..],"kwargs":{..}}.
 The client prints one JSON line per call:
   {"call": NAME, "ok": true, "value": V, "request": BYTES}
   {"call": NAME, "ok": false, "kind": "remote"|"timeout", "error": TEXT, "request": BYTES}
@@ -153,6 +153,9 @@ def script_calls(script):
         return [("echo", [v], {}) for v in TYPES]
     if script == "kwargs":
         return [("describe", [1], {"b": 2})]
+    if script == "wire":  # one call per request-format feature, for byte-level tests
+        return [("add", [5], {}), ("echo", ["h\u00e9llo w\u00f6rld \U0001F600 /slash/"], {}),
+                ("echo", [5.0], {}), ("describe", [1], {"b": 2}), ("val", [], {})]
     if script == "errors":
         return [("clr", [], {}), ("div", [0], {}), ("nope", [], {}), ("val", [], {})]
     if script.startswith("raw:"):

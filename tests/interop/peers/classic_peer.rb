@@ -9,7 +9,7 @@
 #   classic_peer.rb server --url URL --queue Q [--once N] [--delete-queue]
 #   classic_peer.rb client --url URL --queue Q --timeout SECONDS SCRIPT
 #
-# SCRIPT is calculator | types | kwargs | errors | raw:{"name":..,"args":[..],"kwargs":{..}}.
+# SCRIPT is calculator | types | kwargs | errors | wire | raw:{"name":..,"args":[..],"kwargs":{..}}.
 # The client prints one JSON line per call:
 #   {"call":NAME,"ok":true,"value":V,"request":BYTES}
 #   {"call":NAME,"ok":false,"kind":"remote"|"timeout","error":TEXT,"request":BYTES}
@@ -162,6 +162,9 @@ def script_calls(script)
      ['val', [], {}]]
   when 'types' then TYPES.map { |v| ['echo', [v], {}] }
   when 'kwargs' then [['describe', [1], { b: 2 }]]
+  when 'wire' # one call per request-format feature, for byte-level tests
+    [['add', [5], {}], ['echo', ["h\u00e9llo w\u00f6rld \u{1F600} /slash/"], {}], ['echo', [5.0], {}],
+     ['describe', [1], { b: 2 }], ['val', [], {}]]
   when 'errors' then [['clr', [], {}], ['div', [0], {}], ['nope', [], {}], ['val', [], {}]]
   when /\Araw:/
     spec = JSON.parse(script[4..])
