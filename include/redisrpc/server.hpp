@@ -6,7 +6,10 @@
 #include <redisrpc/error.hpp>
 #include <redisrpc/options.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +17,14 @@
 #include <vector>
 
 namespace redisrpc {
+
+/// Counters of one method. Latency quantiles are upper bounds of log2 buckets (so within 2x).
+struct method_stats_snapshot {
+    std::uint64_t calls = 0;   ///< calls started
+    std::uint64_t errors = 0;  ///< calls that ended in an error response
+    std::uint64_t expired = 0; ///< calls dropped because their deadline had passed
+    double p50_ms = 0, p90_ms = 0, p99_ms = 0;
+};
 
 /// Counters of a running server.
 struct server_stats {
@@ -24,6 +35,8 @@ struct server_stats {
     std::uint64_t dropped = 0;   ///< messages dropped without any reply (nobody to answer)
     std::uint64_t expired = 0;   ///< calls not started because their deadline had passed
     std::uint64_t reconnects = 0;
+    std::string server_id{};                             ///< the id in heartbeat keys
+    std::map<std::string, method_stats_snapshot> methods{}; ///< per bound method
 };
 
 /// Serves the methods bound on it until stop() or SIGINT/SIGTERM.
@@ -79,6 +92,8 @@ public:
     [[nodiscard]] bool running() const noexcept;
 
     [[nodiscard]] server_stats stats() const;
+    /// stats() as JSON: what the built-in `rpc.stats` method returns.
+    [[nodiscard]] nlohmann::json stats_json() const;
     [[nodiscard]] dispatcher& methods() noexcept { return methods_; }
     [[nodiscard]] const server_options& options() const noexcept;
 

@@ -418,4 +418,9 @@ decoded_response classic_client_codec::decode(std::string_view bytes) const {
     return response;
 }
 
+std::string classic_server_codec::heartbeat_key(std::string_view /*server_kind*/, std::string_view server_id) const {
+    // Outside the reply namespace "<queue>:rpc:", so no client can be made to receive it.
+    return queue_ + ":server:" + std::string(server_id) + ":alive";
+}
+
 } // namespace redisrpc::detail

@@ -55,6 +55,9 @@ public:
     [[nodiscard]] std::vector<outgoing_reply> encode(const decoded_job& job,
                                                      std::span<const call_outcome> outcomes) const override;
 
+    /// `<queue>:server:<server_id>:alive` (a redisrpc extension: the originals have no heartbeat).
+    [[nodiscard]] std::string heartbeat_key(std::string_view server_kind, std::string_view server_id) const override;
+
 private:
     [[nodiscard]] bool reply_key_allowed(std::string_view key) const noexcept;
 

@@ -2,6 +2,7 @@
 // Runs one decoded call against the dispatcher and turns every way it can end into an outcome.
 
 #include "protocol/message.hpp"
+#include "server/method_stats.hpp"
 #include "util/clock.hpp"
 
 #include <redisrpc/dispatcher.hpp>
@@ -18,7 +19,8 @@ struct call_counters {
 };
 
 /// Never throws: unknown methods, bad arguments, handler exceptions and passed deadlines all
-/// become error outcomes.
-call_outcome execute_call(const dispatcher& methods, const call_request& call, call_counters& counters);
+/// become error outcomes. Counts into `totals` and the method's own counters.
+call_outcome execute_call(const dispatcher& methods, const call_request& call, call_counters& totals,
+                          method_stats& per_method);
 
 } // namespace redisrpc::detail

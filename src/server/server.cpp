@@ -4,6 +4,7 @@
 #include "protocol/factory.hpp"
 #include "redis/connection.hpp"
 #include "server/execute.hpp"
+#include "server/method_stats.hpp"
 #include "server/reply_writer.hpp"
 #include "server/signals.hpp"
 #include "server/worker_pool.hpp"
@@ -67,6 +68,18 @@ struct server::impl {
 
     call_counters counters;
     std::atomic<std::uint64_t> requests{0}, rejected{0}, dropped{0}, reconnects{0};
+    // Replaced at each run() (the bound names are known only then); stats() may read it meanwhile.
+    mutable std::mutex stats_mutex;
+    std::shared_ptr<method_stats> per_method = std::make_shared<method_stats>(std::vector<std::string>{});
+    std::string server_id;
+
+    std::shared_ptr<method_stats> current_method_stats() const {
+        std::lock_guard lock(stats_mutex);
+        return per_method;
+    }
+    server_stats snapshot() const;
+    json stats_json() const;
+    call_outcome run_call(const call_request& call, method_stats& stats);
 
     void add_endpoint(dialect d, std::string name) {
         if (name.empty()) throw usage_error("server: the queue (or prefix) name must not be empty");
@@ -98,7 +111,8 @@ struct server::impl {
     }
 
     /// One popped message -> the replies it needs. Never throws.
-    std::vector<outgoing_reply> process(const endpoint& ep, std::string_view key, std::string_view bytes) {
+    std::vector<outgoing_reply> process(const endpoint& ep, std::string_view key, std::string_view bytes,
+                                        method_stats* stats) {
         requests.fetch_add(1, std::memory_order_relaxed);
         if (opts.debug_messages) log(log_level::debug, "received on ", key, ": ", printable(bytes, 4096));
         decoded_job job = ep.codec->decode(key, bytes);
@@ -114,8 +128,10 @@ struct server::impl {
             }
             outcomes.push_back(*job.rejected);
         } else {
+            // E.g. a JSON-RPC message without reply address, or a batch with invalid entries.
+            if (!job.problem.empty()) log(log_level::warning, "message on ", key, ": ", job.problem);
             outcomes.reserve(job.calls.size());
-            for (const auto& call : job.calls) outcomes.push_back(execute_call(methods, call, counters));
+            for (const auto& call : job.calls) outcomes.push_back(run_call(call, *stats));
         }
         auto replies = encode_safely(ep, job, outcomes);
         if (opts.debug_messages)
@@ -159,8 +175,35 @@ bool server::running() const noexcept { return impl_->is_running.load(); }
 
 const server_options& server::options() const noexcept { return impl_->opts; }
 
-server_stats server::stats() const {
-    const auto& i = *impl_;
+server_stats server::stats() const { return impl_->snapshot(); }
+
+nlohmann::json server::stats_json() const { return impl_->stats_json(); }
+
+call_outcome server::impl::run_call(const call_request& call, method_stats& stats) {
+    // Built in, unless the user bound a method of that name themselves.
+    if (opts.builtin_stats && call.method == "rpc.stats" && !methods.contains(call.method)) {
+        counters.calls.fetch_add(1, std::memory_order_relaxed);
+        return call_outcome::success(stats_json());
+    }
+    return execute_call(methods, call, counters, stats);
+}
+
+json server::impl::stats_json() const {
+    const server_stats s = snapshot();
+    json methods_json = json::object();
+    for (const auto& [name, m] : s.methods) {
+        methods_json[name] = {{"calls", m.calls},
+                              {"errors", m.errors},
+                              {"expired", m.expired},
+                              {"latency_ms", {{"p50", m.p50_ms}, {"p90", m.p90_ms}, {"p99", m.p99_ms}}}};
+    }
+    return {{"server_id", s.server_id}, {"requests", s.requests},   {"calls", s.calls},
+            {"errors", s.errors},       {"rejected", s.rejected},   {"dropped", s.dropped},
+            {"expired", s.expired},     {"reconnects", s.reconnects}, {"methods", std::move(methods_json)}};
+}
+
+server_stats server::impl::snapshot() const {
+    const auto& i = *this;
     server_stats s;
     s.requests = i.requests.load();
     s.calls = i.counters.calls.load();
@@ -169,6 +212,11 @@ server_stats server::stats() const {
     s.rejected = i.rejected.load();
     s.dropped = i.dropped.load();
     s.reconnects = i.reconnects.load();
+    s.methods = current_method_stats()->snapshot();
+    {
+        std::lock_guard lock(stats_mutex);
+        s.server_id = server_id;
+    }
     return s;
 }
 
@@ -187,7 +235,12 @@ void server::impl::run() {
     const auto names = methods.names();
     std::vector<std::string> keys;
     queue_owner.clear();
-    const std::string server_id = opts.server_id.empty() ? random_token(12) : opts.server_id;
+    {
+        std::lock_guard lock(stats_mutex);
+        server_id = opts.server_id.empty() ? random_token(12) : opts.server_id;
+        per_method = std::make_shared<method_stats>(names);
+    }
+    const std::shared_ptr<method_stats> stats = current_method_stats();
     for (std::size_t i = 0; i < endpoints.size(); ++i) {
         for (auto& q : endpoints[i].codec->queues(names)) {
             if (queue_owner.emplace(q, i).second) keys.push_back(q);
@@ -320,11 +373,11 @@ void server::impl::run() {
         }
         if (pool && items.size() > 1) {
             std::vector<std::vector<outgoing_reply>> per_item(items.size());
-            pool->run_all(items.size(), [&](std::size_t i) { per_item[i] = process(ep, key, items[i]); });
+            pool->run_all(items.size(), [&](std::size_t i) { per_item[i] = process(ep, key, items[i], stats.get()); });
             for (auto& r : per_item) std::move(r.begin(), r.end(), std::back_inserter(unsent));
         } else {
             for (const auto item : items) {
-                auto r = process(ep, key, item);
+                auto r = process(ep, key, item, stats.get());
                 std::move(r.begin(), r.end(), std::back_inserter(unsent));
             }
         }

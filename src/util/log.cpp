@@ -1,6 +1,10 @@
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -55,18 +59,59 @@ bool log_enabled(log_level level) noexcept {
     return level != log_level::off && level >= current_level.load(std::memory_order_relaxed);
 }
 
+namespace {
+
+// A flood of bad messages must not turn into a flood of log lines (disk, CPU): a token bucket
+// lets bursts of `burst` lines through and then `per_second`; what it holds back is counted and
+// reported with the next line that passes.
+class rate_limiter {
+public:
+    static constexpr double burst = 200;
+    static constexpr double per_second = 50;
+
+    /// True when a line may be written now; `suppressed` gets the count held back before it.
+    bool admit(std::uint64_t& suppressed) {
+        const auto now = std::chrono::steady_clock::now();
+        tokens_ = std::min(burst, tokens_ + std::chrono::duration<double>(now - last_).count() * per_second);
+        last_ = now;
+        if (tokens_ < 1) {
+            ++held_back_;
+            return false;
+        }
+        tokens_ -= 1;
+        suppressed = held_back_;
+        held_back_ = 0;
+        return true;
+    }
+
+private:
+    double tokens_ = burst;
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::uint64_t held_back_ = 0;
+};
+
+} // namespace
+
 void log_write(log_level level, std::string_view message) {
+    static rate_limiter limiter;
     std::shared_ptr<log_sink> sink;
+    std::uint64_t suppressed = 0;
     {
         std::lock_guard lock(sink_mutex());
+        if (!limiter.admit(suppressed)) return;
         sink = sink_slot();
     }
-    try {
+    auto emit = [&](log_level l, std::string_view text) {
         if (sink) {
-            (*sink)(level, message);
+            (*sink)(l, text);
         } else {
-            stderr_sink(level, message);
+            stderr_sink(l, text);
         }
+    };
+    try {
+        if (suppressed > 0)
+            emit(log_level::warning, std::to_string(suppressed) + " log lines suppressed (rate limit)");
+        emit(level, message);
     } catch (...) {
         // A failing user sink must not take down the caller (often the serve loop).
     }

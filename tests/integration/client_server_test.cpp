@@ -213,9 +213,12 @@ TEST_F(ClientServer, ClearQueueOnStartIsAnExplicitOption) {
     redisrpc::server srv{url, queue, {.clear_queue_on_start = true}};
     srv.bind("one", [] { return 1; });
     running_server running{srv};
+    // The DEL comes before the first pop: the stale message disappears without being taken.
+    ASSERT_TRUE(wait_until([&] { return raw.llen(queue) == 0; }));
+    EXPECT_EQ(srv.stats().requests, 0u) << "the stale message was deleted, not read";
     auto c = make_client();
     EXPECT_EQ(c.call<int>("one"), 1);
-    EXPECT_EQ(srv.stats().rejected, 0u) << "the stale message was deleted, not read";
+    EXPECT_EQ(srv.stats().rejected, 0u);
 }
 
 TEST_F(ClientServer, StopFinishesTheCallInProgress) {
@@ -385,6 +388,50 @@ TEST_F(ClientServer, ServerOverTcpAndClientOverUnixSocket) {
     running_server running{srv};
     redisrpc::client c{shared_redis().unix_url(), queue, {.timeout = 5s}};
     EXPECT_EQ(c.call<int>("one"), 1);
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(ClientServer, PerMethodStatsAndTheBuiltinRpcStatsMethod) {
+    Calculator calc;
+    redisrpc::server srv{url, queue};
+    REDISRPC_EXPOSE(srv, calc, clr, add, sub, mul, div, val);
+    running_server running{srv};
+    auto c = make_client();
+    for (int i = 0; i < 10; ++i) c.call<double>("add", 1);
+    EXPECT_THROW(c.call<double>("div", 0), redisrpc::remote_error);
+    EXPECT_THROW(c.call("nope"), redisrpc::remote_error);
+
+    const auto s = srv.stats();
+    ASSERT_TRUE(s.methods.count("add"));
+    EXPECT_EQ(s.methods.at("add").calls, 10u);
+    EXPECT_EQ(s.methods.at("add").errors, 0u);
+    EXPECT_GT(s.methods.at("add").p99_ms, 0.0);
+    EXPECT_GE(s.methods.at("add").p99_ms, s.methods.at("add").p50_ms);
+    EXPECT_EQ(s.methods.at("div").errors, 1u);
+    EXPECT_EQ(s.methods.at("(unknown)").errors, 1u);
+
+    const auto j = c.call_json("rpc.stats");
+    EXPECT_EQ(j.at("methods").at("add").at("calls"), 10);
+    EXPECT_EQ(j.at("server_id"), s.server_id);
+    EXPECT_GE(j.at("requests").get<int>(), 12);
+}
+
+TEST_F(ClientServer, ClassicServersKeepAHeartbeatKeyWhileServing) {
+    redisrpc::server srv{url, queue, {.server_id = "srv1"}};
+    srv.bind("one", [] { return 1; });
+    raw_redis raw{url};
+    const std::string key = queue + ":server:srv1:alive";
+    {
+        running_server running{srv};
+        ASSERT_TRUE(wait_until([&] { return raw.exists(key); }));
+        const auto ttl = raw.ttl(key);
+        EXPECT_GT(ttl, 0);
+        EXPECT_LE(ttl, 4);
+    }
+    EXPECT_FALSE(raw.exists(key)) << "a stopped server removes its heartbeat";
 }
 
 } // namespace

@@ -90,8 +90,16 @@ std::string suffix_pattern(const std::string& lang) {
     return lang == "php" ? "[A-Za-z0-9]{8}" : "[A-Z0-9]{8}";
 }
 
+/// Everything an exited child wrote. child_process::wait_for() can return before its drain
+/// thread has read the last bytes from the pipe, so wait (bounded) until `marker` shows up.
+std::string final_output(const child_process& p, const std::string& marker) {
+    wait_until([&] { return p.output().find(marker) != std::string::npos; }, 10s);
+    return p.output();
+}
+
 /// One line of a peer client's output:
-/// {"call":NAME,"ok":true,"value":V,"request":BYTES} or {...,"ok":false,"kind":K,"error":TEXT}.
+/// {"call":NAME,"ok":true,"value":V,"request":BYTES} or {...,"ok":false,"kind":K,"error":TEXT};
+/// the client ends its output with a line END.
 struct client_run {
     std::optional<int> status;
     std::vector<json> lines; // the parsed call lines
@@ -105,7 +113,7 @@ client_run run_peer_client(const std::string& lang, const std::string& url, cons
     client_run run;
     run.status = p.wait_for(90s);
     if (!run.status) p.signal(SIGKILL);
-    run.output = p.output();
+    run.output = run.status == 0 ? final_output(p, "END\n") : p.output();
     std::istringstream in(run.output);
     for (std::string line; std::getline(in, line);) {
         // stdout and stderr share the pipe: keep only our JSON lines, ignore warnings.
@@ -449,7 +457,8 @@ TEST_P(Interop, OurClientReportsPeerServerErrorsVerbatim) {
         const auto status = peer.process().wait_for(10s);
         ASSERT_TRUE(status.has_value());
         EXPECT_NE(*status, 0);
-        EXPECT_NE(peer.process().output().find("DivisionByZeroError"), std::string::npos) << peer.process().output();
+        const std::string output = final_output(peer.process(), "DivisionByZeroError");
+        EXPECT_NE(output.find("DivisionByZeroError"), std::string::npos) << output;
     }
     expect_no_keys();
 }
@@ -537,6 +546,7 @@ TEST_P(Interop, PeerRequestBytesAreAcceptedByOurServer) {
         captured.push_back(*request);
     }
     ASSERT_EQ(client.wait_for(30s), 0) << client.output();
+    const std::string output = final_output(client, "END\n");
     EXPECT_EQ(raw().llen(queue), 0);
 
     // The bytes are exactly the original client's.
@@ -553,7 +563,7 @@ TEST_P(Interop, PeerRequestBytesAreAcceptedByOurServer) {
         reply_keys.push_back(json::parse(got)["response_queue"].get<std::string>());
     }
     // The peer's own report of what it sent agrees with what Redis held.
-    std::istringstream lines(client.output());
+    std::istringstream lines(output);
     std::size_t n = 0;
     for (std::string line; std::getline(lines, line);) {
         const json j = json::parse(line, nullptr, false);

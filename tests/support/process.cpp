@@ -113,14 +113,19 @@ struct child_process::impl {
             ::kill(pid, SIGKILL);
             reap(0);
         }
-        if (drainer.joinable()) {
-            const std::uint64_t one = 1;
-            [[maybe_unused]] const auto n = ::write(wake_fd, &one, sizeof one);
-            drainer.join();
-        }
+        finish_output();
         close_fd(pidfd);
         close_fd(out_fd);
         close_fd(wake_fd);
+    }
+
+    // Once the child has exited, everything it wrote is in the pipe: let the drain thread read the
+    // rest and stop, so output() is complete as soon as wait_for() reports the exit.
+    void finish_output() {
+        if (!drainer.joinable()) return;
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto n = ::write(wake_fd, &one, sizeof one);
+        drainer.join();
     }
 
     // Collects the exit status if the child has exited (blocking when flags == 0).
@@ -326,6 +331,7 @@ std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
             std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait_ms, 5))); // no pidfd
         }
     }
+    impl_->finish_output();
     return impl_->status;
 }
 

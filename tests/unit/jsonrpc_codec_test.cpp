@@ -70,7 +70,8 @@ std::optional<std::string> serve(std::string_view message, const jsonrpc_server_
         outcomes.push_back(*job.rejected);
     } else {
         call_counters counters;
-        for (const auto& call : job.calls) outcomes.push_back(execute_call(methods(), call, counters));
+        redisrpc::detail::method_stats per_method(methods().names());
+        for (const auto& call : job.calls) outcomes.push_back(execute_call(methods(), call, counters, per_method));
     }
     const auto replies = codec.encode(job, outcomes);
     EXPECT_LE(replies.size(), 1U);

@@ -11,6 +11,7 @@
 // (kwargs become PHP 8 named arguments). The client prints one JSON line per call:
 //   {"call":NAME,"ok":true,"value":V,"request":BYTES}
 //   {"call":NAME,"ok":false,"kind":"remote"|"timeout","error":TEXT,"request":BYTES}
+// and then a last line END.
 
 set_include_path(get_include_path() . PATH_SEPARATOR . '/usr/share/php');
 require 'Predis/Autoloader.php';
@@ -170,6 +171,8 @@ function run_client($redis, $queue, $timeout, $script)
         echo json_encode($line, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PRESERVE_ZERO_FRACTION), "\n";
         fflush(STDOUT);
     }
+    echo "END\n"; // lets a reader know it has seen all of the output
+    fflush(STDOUT);
 }
 
 // redis://[:password@]host[:port][/db] or unix:///path[?db=N] -> Predis parameters.

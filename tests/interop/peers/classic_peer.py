@@ -11,6 +11,7 @@ SCRIPT is calculator | types | kwargs | errors | wire | raw:{"name":..,"args":[.
 The client prints one JSON line per call:
   {"call": NAME, "ok": true, "value": V, "request": BYTES}
   {"call": NAME, "ok": false, "kind": "remote"|"timeout", "error": TEXT, "request": BYTES}
+and then a last line END.
 Run with Debian's /usr/bin/python3 (it has python3-redis).
 """
 import argparse
@@ -176,6 +177,7 @@ def run_client(r, queue, timeout, script):
             line.update(ok=False, kind="timeout", error=str(e))
         line["request"] = client.last_request
         print(json.dumps(line, ensure_ascii=False), flush=True)
+    print("END", flush=True)  # lets a reader know it has seen all of the output
 
 
 def main():

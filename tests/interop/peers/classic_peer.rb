@@ -13,6 +13,7 @@
 # The client prints one JSON line per call:
 #   {"call":NAME,"ok":true,"value":V,"request":BYTES}
 #   {"call":NAME,"ok":false,"kind":"remote"|"timeout","error":TEXT,"request":BYTES}
+# and then a last line END.
 
 require 'json'
 require 'optparse'
@@ -189,6 +190,8 @@ def run_client(redis, queue, timeout, script)
     $stdout.puts JSON.generate(line)
     $stdout.flush
   end
+  $stdout.puts 'END' # lets a reader know it has seen all of the output
+  $stdout.flush
 end
 
 mode = ARGV.shift
