@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
-"$root/scripts/build.sh" "$root/build" >/dev/null
+TARGETS="calculator_server calculator_client" "$root/scripts/build.sh" "$root/build" >/dev/null
 bin="$root/build/examples/calculator"
 
 tmp="$(mktemp -d)"
@@ -32,7 +32,7 @@ else
 fi
 
 queue="calc-demo-$$"
-for dialect in ${DEMO_DIALECTS:-classic}; do
+for dialect in ${DEMO_DIALECTS:-classic jsonrpc codility}; do
   echo "demo: --dialect $dialect"
   "$bin/calculator_server" --queue "$queue" --dialect "$dialect" &
   server=$!
