@@ -26,12 +26,15 @@ namespace redisrpc {
 class kw {
 public:
     kw() = default;
+    /// Name/value pairs: `kw{{"a", 1}, {"b", 4}}`; a repeated name keeps the last value.
     kw(std::initializer_list<std::pair<const std::string, nlohmann::json>> items) {
         for (const auto& [k, v] : items) object_[k] = v;
     }
+    /// Takes the arguments from a JSON object. @throws usage_error if `object` is not an object.
     explicit kw(nlohmann::json object) : object_(std::move(object)) {
         if (!object_.is_object()) throw usage_error("kw: keyword arguments must be a JSON object");
     }
+    /// The arguments as a JSON object (name -> value).
     [[nodiscard]] const nlohmann::json& object() const noexcept { return object_; }
 
 private:
@@ -45,9 +48,10 @@ struct call_options {
 
 /// What an async call delivers to its callback: a value, or the error it ended with.
 struct call_result {
-    nlohmann::json value;
+    nlohmann::json value;     ///< the result on success (null for void methods and on error)
     std::exception_ptr error; ///< null on success; else remote_error, timeout_error, ...
 
+    /// True when the call succeeded (no error).
     [[nodiscard]] bool ok() const noexcept { return !error; }
     /// The value, or rethrows the error.
     const nlohmann::json& get() const {
@@ -64,12 +68,19 @@ class method_proxy;
 /// number of connections.
 class client {
 public:
+    /// Connections are opened on first use, not here.
     /// @param url   see parse_url(); an empty string means default_url() (REDIS_URL).
     /// @param queue the service's request list (classic, JSON-RPC) or key prefix (codility).
+    /// @param options dialect, encoding, default timeout and other client settings.
+    /// @throws usage_error for a malformed URL or an empty `queue`.
     client(std::string_view url, std::string queue, client_options options = {});
+    /// As the URL form, with the connection settings given directly.
+    /// @throws usage_error for an empty `queue`.
     client(connection_options connection, std::string queue, client_options options = {});
     ~client();
+    /// Moves the client; the moved-from object may only be destroyed or assigned to.
     client(client&&) noexcept;
+    /// Move assignment; the moved-from object may only be destroyed or assigned to.
     client& operator=(client&&) noexcept;
     client(const client&) = delete;
     client& operator=(const client&) = delete;
@@ -122,6 +133,7 @@ public:
 
     /// The request queue (or prefix) this client calls.
     [[nodiscard]] const std::string& queue() const noexcept;
+    /// The options this client was constructed with.
     [[nodiscard]] const client_options& options() const noexcept;
 
 private:
@@ -165,9 +177,13 @@ private:
 template <class R, class... A>
 class method_proxy<R(A...)> {
 public:
+    /// Refers to method `name` of `c`, which must outlive the proxy.
     method_proxy(client& c, std::string name) : client_(&c), name_(std::move(name)) {}
+    /// Calls the method, as client::call<R>().
     R operator()(A... args) const { return client_->call<R>(name_, std::forward<A>(args)...); }
+    /// Starts a call, as client::async_call<R>().
     std::future<R> async(A... args) const { return client_->async_call<R>(name_, std::forward<A>(args)...); }
+    /// The remote method's name.
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
 private:

@@ -226,13 +226,18 @@ constexpr bool is_null_callable(const T& f) noexcept {
 class dispatcher {
 public:
     dispatcher() = default;
+    /// Takes over the bound methods; the moved-from dispatcher may only be destroyed or assigned to.
     dispatcher(dispatcher&&) noexcept = default;
+    /// Replaces the bound methods with those of the source, which may then only be destroyed or
+    /// assigned to.
     dispatcher& operator=(dispatcher&&) noexcept = default;
     dispatcher(const dispatcher&) = delete;
     dispatcher& operator=(const dispatcher&) = delete;
     ~dispatcher() = default;
 
     /// Binds a callable under `name`.
+    /// @param name        the method name callers use (matched exactly).
+    /// @param f           the function, lambda, std::function or functor to call; stored by value.
     /// @param param_names one name per parameter, enabling keyword arguments; empty for none.
     /// @throws usage_error if `name` is empty or already bound, `f` is a null function pointer or
     ///         an empty std::function, or `param_names` has the wrong size or repeats a name.
@@ -271,6 +276,7 @@ public:
     }
 
     /// Calls the method bound as `name`.
+    /// @param name   the method name (matched exactly).
     /// @param args   positional arguments: a JSON array.
     /// @param kwargs keyword arguments: a JSON object (null is taken as empty).
     /// @returns the handler's result as JSON (null for void).

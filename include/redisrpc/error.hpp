@@ -25,6 +25,7 @@ public:
 /// A call did not end within its deadline.
 class timeout_error : public error {
 public:
+    /// @param what             the error message.
     /// @param executed_unknown false when the request was withdrawn before any server took it
     ///        (so it was certainly not executed); true when a server may have run it.
     timeout_error(const std::string& what, bool executed_unknown)
@@ -51,11 +52,15 @@ enum class error_code {
 /// The peer answered with an error (the method threw, did not exist, or rejected its arguments).
 class remote_error : public error {
 public:
+    /// @param text the peer's error message.
+    /// @param code the category of the error.
+    /// @param data extra data the peer attached, or null.
     remote_error(const std::string& text, error_code code = error_code::handler_error,
                  nlohmann::json data = nullptr)
         : error(text), code_(code), data_(std::move(data)) {}
     /// The peer's error text, exactly as it sent it.
     [[nodiscard]] const char* text() const noexcept { return what(); }
+    /// The category of the error, as the peer reported it (mapped onto error_code).
     [[nodiscard]] error_code code() const noexcept { return code_; }
     /// Extra data the peer attached (JSON-RPC `error.data`), or null.
     [[nodiscard]] const nlohmann::json& data() const noexcept { return data_; }

@@ -15,16 +15,27 @@ using namespace std::chrono_literals;
 
 /// Where and how to reach Redis. Usually built from a URL with parse_url().
 struct connection_options {
+    /// How to reach Redis: over TCP (host, port) or a unix domain socket (path).
     enum class transport { tcp, unix_socket };
 
-    transport kind = transport::tcp;
-    std::string host = "127.0.0.1";
-    std::uint16_t port = 6379;
+    transport kind = transport::tcp; ///< tcp (`redis://`, `rediss://`) or unix_socket (`unix://`)
+    std::string host = "127.0.0.1"; ///< TCP: host name or IP address
+    std::uint16_t port = 6379;      ///< TCP: port
     std::string path{};            ///< unix socket path when kind == unix_socket
     std::string user{};            ///< ACL user; empty means the default user
     std::string password{};        ///< no AUTH when both user and password are empty
     int db = 0;                  ///< SELECTed after connecting when non-zero
-    bool tls = false;            ///< rediss:// (TLS, issue #6)
+    bool tls = false;            ///< rediss://: TLS over TCP (not available for unix sockets)
+    /// TLS: verify the server's certificate chain and name. Turning it off (`?insecure=true` or
+    /// `?tls_verify=no`) leaves the connection open to any man in the middle: tests only.
+    bool tls_verify = true;
+    std::string tls_ca_file{};     ///< TLS: PEM file of trusted CAs; with tls_ca_dir empty too: system CAs
+    std::string tls_ca_dir{};      ///< TLS: directory of hashed CA certificates (c_rehash layout)
+    std::string tls_cert_file{};   ///< TLS: client certificate chain (PEM), for --tls-auth-clients
+    std::string tls_key_file{};    ///< TLS: private key of tls_cert_file (PEM, unencrypted)
+    /// TLS: name sent as SNI and checked against the certificate (DNS or IP SANs); empty: host.
+    std::string tls_server_name{};
+    /// Deadline for opening a connection (socket connect and TLS handshake).
     std::chrono::milliseconds connect_timeout = 2s;
     std::chrono::milliseconds command_timeout = 5s; ///< per non-blocking command round trip
     std::string client_name{};     ///< CLIENT SETNAME when non-empty
@@ -36,7 +47,9 @@ struct connection_options {
 /// Parses `redis://[user[:password]@]host[:port][/db][?opt=val...]` and
 /// `unix:///path.sock[?db=N&...]`. Credentials are percent-decoded; IPv6 hosts go in brackets.
 /// Query options: `db`, `timeout` / `command_timeout`, `connect_timeout` (with units: `500ms`,
-/// `2s`, `1m`; a bare number means seconds), `name`.
+/// `2s`, `1m`; a bare number means seconds), `name`, `user`, `password`; with `rediss://` only:
+/// `tls_ca_file`, `tls_ca_dir`, `tls_cert_file`, `tls_key_file`, `tls_server_name`,
+/// `tls_verify` (true/false, yes/no, 1/0) and `insecure=true` (the same as `tls_verify=false`).
 /// @throws usage_error naming what is wrong (never echoing the password).
 [[nodiscard]] connection_options parse_url(std::string_view url);
 
@@ -64,8 +77,8 @@ struct message_limits {
 
 /// Options of a client.
 struct client_options {
-    enum dialect dialect = dialect::classic;
-    enum encoding encoding = encoding::json;
+    enum dialect dialect = dialect::classic; ///< wire format of the service; must match the server's
+    enum encoding encoding = encoding::json; ///< encoding of the requests this client sends
     /// Default deadline of a call (time from sending until the result is in).
     std::chrono::milliseconds timeout = 10s;
     /// true: the server is a redisrpc C++ server, which echoes request ids, so async calls can
@@ -73,7 +86,7 @@ struct client_options {
     bool ids_echoed = true;
     /// Connections used for calls (sync calls borrow one; async calls share them).
     std::size_t connections = 2;
-    message_limits limits{};
+    message_limits limits{}; ///< applied to every response this client receives
 };
 
 /// Which reply lists a server may push to. By default only lists inside the service's reply
@@ -96,18 +109,21 @@ struct server_options {
     std::chrono::milliseconds poll_interval = 250ms;
     /// TTL put on every reply list, so replies to vanished clients do not stay in Redis.
     std::chrono::seconds reply_ttl = 60s;
+    /// Which reply lists the server pushes to (classic and JSON-RPC; codility names its own).
     reply_address_policy reply_policy{};
     /// DEL the request queue at start, like the original Python/PHP servers. Off by default:
     /// it loses pending requests.
     bool clear_queue_on_start = false;
     /// Install SIGINT/SIGTERM handlers for the duration of run().
     bool handle_signals = true;
+    /// Answer the built-in method `rpc.stats` (counters and latencies; see server::stats_json()).
+    bool builtin_stats = true;
     /// Log every message received and sent at debug level (as the original Python server can).
     bool debug_messages = false;
     /// Codility dialect: heartbeat key `{prefix}:{server_kind}:{server_id}:alive`.
     std::string server_kind = "redisrpc";
     std::string server_id{}; ///< empty: a random id chosen at start
-    message_limits limits{};
+    message_limits limits{}; ///< applied to every request this server receives
 };
 
 } // namespace redisrpc

@@ -24,6 +24,12 @@ struct method_stats_snapshot {
     std::uint64_t errors = 0;  ///< calls that ended in an error response
     std::uint64_t expired = 0; ///< calls dropped because their deadline had passed
     double p50_ms = 0, p90_ms = 0, p99_ms = 0;
+    /// @var p50_ms
+    /// Median run time of the calls in ms (0 before the first call).
+    /// @var p90_ms
+    /// 90th percentile run time of the calls in ms (0 before the first call).
+    /// @var p99_ms
+    /// 99th percentile run time of the calls in ms (0 before the first call).
 };
 
 /// Counters of a running server.
@@ -34,7 +40,7 @@ struct server_stats {
     std::uint64_t rejected = 0;  ///< messages rejected as malformed
     std::uint64_t dropped = 0;   ///< messages dropped without any reply (nobody to answer)
     std::uint64_t expired = 0;   ///< calls not started because their deadline had passed
-    std::uint64_t reconnects = 0;
+    std::uint64_t reconnects = 0; ///< times the connection to Redis was lost while serving
     std::string server_id{};                             ///< the id in heartbeat keys
     std::map<std::string, method_stats_snapshot> methods{}; ///< per bound method
 };
@@ -51,7 +57,11 @@ public:
     /// @param url   see parse_url(); empty means default_url() (REDIS_URL).
     /// @param queue request list (classic, JSON-RPC) or key prefix (codility) of the first endpoint,
     ///              whose dialect is options.dialect.
+    /// @param options server settings (dialect, workers, limits, ...).
+    /// @throws usage_error for a malformed URL or an empty `queue`.
     server(std::string_view url, std::string queue, server_options options = {});
+    /// As the URL form, with the connection settings given directly. Redis is first contacted
+    /// by run(). @throws usage_error for an empty `queue`.
     server(connection_options connection, std::string queue, server_options options = {});
     ~server();
     server(const server&) = delete;
@@ -91,10 +101,14 @@ public:
     /// True between the start of run() and its return.
     [[nodiscard]] bool running() const noexcept;
 
+    /// A snapshot of the counters; thread-safe, may be called while run() is serving.
     [[nodiscard]] server_stats stats() const;
     /// stats() as JSON: what the built-in `rpc.stats` method returns.
     [[nodiscard]] nlohmann::json stats_json() const;
+    /// The dispatcher holding the bound methods (bind before run()).
     [[nodiscard]] dispatcher& methods() noexcept { return methods_; }
+    /// The options in effect: as given, except batch/workers of 0 become 1 and poll_interval is
+    /// clamped to 10 ms .. 1 s.
     [[nodiscard]] const server_options& options() const noexcept;
 
 private:
