@@ -84,6 +84,11 @@ struct client_options {
     /// true: the server is a redisrpc C++ server, which echoes request ids, so async calls can
     /// share one reply list per client. false: original peers; every call gets its own reply list.
     bool ids_echoed = true;
+    /// Prefix of this client's reply lists; empty means `<queue>:rpc:`. A fixed per-client prefix
+    /// such as `calc:rpc:alice:` lets an ACL confine each client to its own replies
+    /// (docs/security.md). It must stay inside the server's reply namespace (`<queue>:rpc:` by
+    /// default). Ignored by the codility dialect, whose result lists the protocol names.
+    std::string reply_prefix{};
     /// Connections used for calls (sync calls borrow one; async calls share them).
     std::size_t connections = 2;
     message_limits limits{}; ///< applied to every response this client receives

@@ -32,7 +32,8 @@ json unwrap(decoded_response&& response) {
 struct client::impl {
     impl(connection_options c, std::string q, client_options o)
         : queue(std::move(q)), opts(std::move(o)), codec(make_client_codec(opts.dialect, queue, opts)),
-          pool(std::move(c), opts.connections), reply_prefix(queue + ":rpc:"),
+          pool(std::move(c), opts.connections),
+          reply_prefix(opts.reply_prefix.empty() ? queue + ":rpc:" : opts.reply_prefix),
           shared_replies(opts.ids_echoed && opts.dialect != dialect::codility) {
         if (queue.empty()) throw usage_error("client: the queue (or prefix) name must not be empty");
     }

@@ -1,81 +1,15 @@
 #include "protocol/classic.hpp"
 
 #include "protocol/body.hpp"
+#include "protocol/wire_util.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <utility>
 
 namespace redisrpc::detail {
 
 namespace {
-
-// Writes a body as a sequence of maps with literal ASCII keys, in JSON or MessagePack. Lets the
-// codecs emit members in the peers' order (function_call first, return_value first) without
-// copying argument or result values into a temporary json object.
-class map_writer {
-public:
-    map_writer(std::string& out, encoding enc) : out_(out), enc_(enc) {}
-
-    // `members` is needed up front by MessagePack; our maps never have more than 15.
-    void begin(unsigned members) {
-        if (enc_ == encoding::msgpack) {
-            out_ += static_cast<char>(0x80U | (members & 0x0FU)); // fixmap
-        } else {
-            out_ += '{';
-        }
-        first_ = true;
-    }
-    void key(std::string_view k) {
-        if (enc_ == encoding::msgpack) {
-            out_ += static_cast<char>(0xA0U | (k.size() & 0x1FU)); // fixstr, keys are < 32 bytes
-            out_ += k;
-        } else {
-            if (!first_) out_ += ',';
-            out_ += '"';
-            out_ += k;
-            out_ += "\":";
-        }
-        first_ = false;
-    }
-    void value(const json& v) { append_body(out_, v, enc_); }
-    // A nested map is written by its own map_writer on the same string.
-    void end() {
-        if (enc_ == encoding::json) out_ += '}';
-        first_ = false;
-    }
-
-private:
-    std::string& out_;
-    encoding enc_;
-    bool first_ = true;
-};
-
-// Names must be plain text: no C0 controls, DEL or C1 controls (U+0080..U+009F, C2 80..C2 9F).
-bool has_control_chars(std::string_view s) noexcept {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7F) return true;
-        if (c == 0xC2 && i + 1 < s.size()) {
-            const auto d = static_cast<unsigned char>(s[i + 1]);
-            if (d >= 0x80 && d <= 0x9F) return true;
-        }
-    }
-    return false;
-}
-
-// "0", "1", "17"... (no sign, no leading zero): a positional key of PHP's args object.
-bool parse_index(std::string_view key, std::size_t& index) noexcept {
-    if (key.empty() || key.size() > 9 || (key.size() > 1 && key[0] == '0')) return false;
-    std::size_t v = 0;
-    for (const char c : key) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::size_t>(c - '0');
-    }
-    index = v;
-    return true;
-}
 
 // PHP 8 named arguments: json_encode turns [0 => 1, 'b' => 2] into {"0":1,"b":2}. Numeric keys
 // are positions (they must be 0..n-1), the others keyword arguments. Returns an error or "".
@@ -104,38 +38,7 @@ std::string split_php_args(json::object_t& object, json& args, json& named) {
 
 std::string type_name(const json& j) { return j.type_name(); }
 
-// A handler's message may hold any bytes; the wire needs valid UTF-8.
-std::string wire_text(const std::string& text) {
-    return is_valid_utf8(text) ? text : printable(text, std::numeric_limits<std::size_t>::max());
-}
-
 } // namespace
-
-// -------------------------------------------------------------------------------------------------
-// error_code names
-
-std::string_view error_code_name(error_code code) noexcept {
-    switch (code) {
-    case error_code::none: return "none";
-    case error_code::parse_error: return "parse_error";
-    case error_code::invalid_request: return "invalid_request";
-    case error_code::method_not_found: return "method_not_found";
-    case error_code::invalid_params: return "invalid_params";
-    case error_code::internal_error: return "internal_error";
-    case error_code::handler_error: return "handler_error";
-    case error_code::expired: return "expired";
-    }
-    return "internal_error";
-}
-
-std::optional<error_code> error_code_from_name(std::string_view name) noexcept {
-    for (const auto code : {error_code::none, error_code::parse_error, error_code::invalid_request,
-                            error_code::method_not_found, error_code::invalid_params,
-                            error_code::internal_error, error_code::handler_error, error_code::expired}) {
-        if (error_code_name(code) == name) return code;
-    }
-    return std::nullopt;
-}
 
 // -------------------------------------------------------------------------------------------------
 // server
@@ -160,20 +63,14 @@ decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::s
     decoded_job job;
     // Records a rejection. The reply (if reply_key is set) carries `reason`; the log gets it too.
     auto reject = [&job](error_code code, std::string reason) {
-        job.calls.clear();
-        job.problem = reason; // the caller adds whether it was answered (reply_key set) or dropped
-        job.rejected = call_outcome::failure(code, std::move(reason));
+        mark_rejected(job, code, std::move(reason));
         return std::move(job); // the caller returns right away
     };
 
     try {
         json doc;
-        try {
-            encoding enc = encoding::json;
-            doc = decode_body(bytes, limits_, enc);
-            job.enc = enc;
-        } catch (const protocol_error& ex) {
-            return reject(error_code::parse_error, ex.what());
+        if (auto problem = decode_request_body(bytes, limits_, doc, job.enc)) {
+            return reject(error_code::parse_error, std::move(*problem));
         }
         if (!doc.is_object()) return reject(error_code::invalid_request, "request is not an object");
         auto& object = *doc.get_ptr<json::object_t*>();
@@ -202,13 +99,8 @@ decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::s
             job.context = call.id.dump(); // lets encode() echo the id in a rejection too
         }
         if (const auto it = object.find("deadline_ms"); it != end && !it->second.is_null()) {
-            const json& d = it->second;
-            if (!d.is_number_integer() ||
-                (d.is_number_unsigned() &&
-                 d.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-                return reject(error_code::invalid_request, "deadline_ms must be an integer (Unix epoch ms)");
-            }
-            call.deadline_ms = d.get<std::int64_t>();
+            call.deadline_ms = deadline_ms_value(it->second);
+            if (!call.deadline_ms) return reject(error_code::invalid_request, bad_deadline_ms);
         }
 
         const auto fc_it = object.find("function_call");
@@ -259,11 +151,9 @@ decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::s
         }
         job.calls.push_back(std::move(call));
         return job;
-    } catch (const std::exception& ex) {
-        // Out of memory or a bug: still never throw out of decode.
-        return reject(error_code::internal_error, std::string("internal error while decoding: ") + ex.what());
     } catch (...) {
-        return reject(error_code::internal_error, "internal error while decoding");
+        // Out of memory or a bug: still never throw out of decode.
+        return reject(error_code::internal_error, decode_failure_reason());
     }
 }
 
@@ -271,9 +161,7 @@ std::vector<outgoing_reply> classic_server_codec::encode(const decoded_job& job,
                                                          std::span<const call_outcome> outcomes) const {
     std::vector<outgoing_reply> replies;
     if (job.reply_key.empty()) return replies;
-    const call_outcome* outcome = !outcomes.empty() ? &outcomes.front()
-                                  : job.rejected    ? &*job.rejected
-                                                    : nullptr;
+    const call_outcome* outcome = single_outcome(job, outcomes);
     if (outcome == nullptr) return replies;
 
     json id;
@@ -308,15 +196,8 @@ std::vector<outgoing_reply> classic_server_codec::encode(const decoded_job& job,
         return out;
     };
 
-    std::string payload;
-    try {
-        payload = write(*outcome);
-    } catch (const protocol_error& ex) {
-        // The result held invalid UTF-8 (or binary): tell the caller instead of sending garbage.
-        payload = write(call_outcome::failure(error_code::internal_error,
-                                              std::string("result could not be encoded: ") + ex.what()));
-    }
-    replies.push_back(outgoing_reply{job.reply_key, std::move(payload), reply_ttl_});
+    // A result with invalid UTF-8 (or binary) becomes an internal_error reply.
+    replies.push_back(outgoing_reply{job.reply_key, encode_or_internal_error(write, *outcome), reply_ttl_});
     return replies;
 }
 
@@ -341,10 +222,7 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
         }
         request.queue = std::string(reply_key.substr(0, pos));
     }
-    if (!call.args.is_null() && !call.args.is_array()) throw usage_error("call arguments must be a JSON array");
-    if (!call.kwargs.is_null() && !call.kwargs.is_object()) {
-        throw usage_error("keyword arguments must be a JSON object");
-    }
+    check_call_arguments(call);
     const bool with_args = call.args.is_array() && !call.args.empty();
     const bool with_kwargs = call.kwargs.is_object() && !call.kwargs.empty();
 
@@ -384,13 +262,7 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
 }
 
 decoded_response classic_client_codec::decode(std::string_view bytes) const {
-    encoding enc = encoding::json;
-    json doc;
-    try {
-        doc = decode_body_lenient_nan(bytes, limits_, enc);
-    } catch (const protocol_error& ex) {
-        throw protocol_error(std::string("bad response: ") + ex.what());
-    }
+    json doc = decode_reply_body(bytes, limits_, "bad response");
     if (!doc.is_object()) throw protocol_error("bad response: not an object but " + type_name(doc));
     auto& object = *doc.get_ptr<json::object_t*>();
 
@@ -400,13 +272,8 @@ decoded_response classic_client_codec::decode(std::string_view bytes) const {
     }
     // Like the Python and PHP clients: "exception": null means success.
     if (const auto it = object.find("exception"); it != object.end() && !it->second.is_null()) {
-        std::string text = it->second.is_string() ? std::move(*it->second.get_ptr<json::string_t*>())
-                                                  : it->second.dump();
-        error_code code = error_code::handler_error;
-        if (const auto c = object.find("error_code"); c != object.end() && c->second.is_string()) {
-            const auto known = error_code_from_name(*c->second.get_ptr<const json::string_t*>());
-            if (known && *known != error_code::none) code = *known;
-        }
+        std::string text = take_text(it->second);
+        const error_code code = error_code_member(object);
         json data;
         if (const auto b = object.find("backtrace"); b != object.end()) data = std::move(b->second); // Ruby
         response.outcome = call_outcome::failure(code, std::move(text), std::move(data));

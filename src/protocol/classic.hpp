@@ -10,9 +10,9 @@
 //   response "id" (the echo), "error_code" (on errors other than a handler's exception)
 
 #include "protocol/codec.hpp"
+#include "protocol/wire_util.hpp" // error_code_name / error_code_from_name ("error_code" field)
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,11 +27,6 @@ struct reply_policy {
     /// must be longer than the prefix.
     std::string prefix;
 };
-
-/// Stable names of error codes for the "error_code" extension field ("method_not_found", ...).
-[[nodiscard]] std::string_view error_code_name(error_code code) noexcept;
-/// The inverse of error_code_name; nullopt for unknown names.
-[[nodiscard]] std::optional<error_code> error_code_from_name(std::string_view name) noexcept;
 
 class classic_server_codec final : public server_codec {
 public:

@@ -1,13 +1,12 @@
 #include "protocol/codility.hpp"
 
 #include "protocol/body.hpp"
-#include "protocol/classic.hpp" // error_code_name / error_code_from_name
+#include "protocol/wire_util.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <limits>
 #include <utility>
 #include <vector>
 
@@ -15,52 +14,9 @@ namespace redisrpc::detail {
 
 namespace {
 
-// Writes a map with literal ASCII keys in JSON or MessagePack, so members come out in the order
-// the original peers use ("ts" first) without building a temporary json object.
-class map_writer {
-public:
-    map_writer(std::string& out, encoding enc) : out_(out), enc_(enc) {}
-    void begin(unsigned members) { // our maps have at most 15 members
-        out_ += enc_ == encoding::msgpack ? static_cast<char>(0x80U | (members & 0x0FU)) : '{';
-    }
-    void key(std::string_view k) { // keys are ASCII and shorter than 32 bytes
-        if (enc_ == encoding::msgpack) {
-            out_ += static_cast<char>(0xA0U | (k.size() & 0x1FU));
-            out_ += k;
-            return;
-        }
-        if (!first_) out_ += ',';
-        first_ = false;
-        out_ += '"';
-        out_ += k;
-        out_ += "\":";
-    }
-    void value(const json& v) { append_body(out_, v, enc_); }
-    void end() {
-        if (enc_ == encoding::json) out_ += '}';
-    }
-
-private:
-    std::string& out_;
-    encoding enc_;
-    bool first_ = true;
-};
-
 wall_clock_fn or_system_clock(wall_clock_fn clock) {
     if (clock) return clock;
     return [] { return std::chrono::system_clock::now(); };
-}
-
-// "0", "1", "17"... (no sign, no leading zero): a position carried as a kw key.
-bool parse_index(std::string_view key, std::size_t& index) noexcept {
-    if (key.empty() || key.size() > 9 || (key.size() > 1 && key[0] == '0')) return false;
-    std::size_t v = 0;
-    for (const char c : key) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + static_cast<std::size_t>(c - '0');
-    }
-    index = v;
-    return true;
 }
 
 // Our extension: positional arguments travel as kw keys "0".."n-1" (the protocol itself has
@@ -100,11 +56,6 @@ std::string_view kind_name(error_code code) noexcept {
     case error_code::handler_error: break;
     }
     return {};
-}
-
-// A handler's message may hold any bytes; the wire needs valid UTF-8.
-std::string wire_text(const std::string& text) {
-    return is_valid_utf8(text) ? text : printable(text, std::numeric_limits<std::size_t>::max());
 }
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n) noexcept {
@@ -184,9 +135,7 @@ std::string codility_server_codec::heartbeat_key(std::string_view server_kind, s
 decoded_job codility_server_codec::decode(std::string_view source_key, std::string_view bytes) const {
     decoded_job job;
     auto reject = [&job](error_code code, std::string reason) {
-        job.calls.clear();
-        job.problem = reason;
-        job.rejected = call_outcome::failure(code, std::move(reason));
+        mark_rejected(job, code, std::move(reason));
         return std::move(job);
     };
 
@@ -203,12 +152,8 @@ decoded_job codility_server_codec::decode(std::string_view source_key, std::stri
         std::string function(source_key.substr(head, source_key.size() - head - suffix.size()));
 
         json doc;
-        try {
-            encoding enc = encoding::json;
-            doc = decode_body(bytes, limits_, enc);
-            job.enc = enc;
-        } catch (const protocol_error& ex) {
-            return reject(error_code::parse_error, ex.what());
+        if (auto problem = decode_request_body(bytes, limits_, doc, job.enc)) {
+            return reject(error_code::parse_error, std::move(*problem));
         }
         if (!doc.is_object()) return reject(error_code::invalid_request, "call is not an object");
         auto& object = *doc.get_ptr<json::object_t*>();
@@ -237,13 +182,8 @@ decoded_job codility_server_codec::decode(std::string_view source_key, std::stri
             }
         }
         if (const auto it = object.find("deadline_ms"); it != end && !it->second.is_null()) {
-            const json& d = it->second;
-            if (!d.is_number_integer() ||
-                (d.is_number_unsigned() &&
-                 d.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-                return reject(error_code::invalid_request, "deadline_ms must be an integer (Unix epoch ms)");
-            }
-            call.deadline_ms = d.get<std::int64_t>();
+            call.deadline_ms = deadline_ms_value(it->second);
+            if (!call.deadline_ms) return reject(error_code::invalid_request, bad_deadline_ms);
         }
         // Like the Python server: a missing kw means no arguments.
         if (const auto it = object.find("kw"); it != end && !it->second.is_null()) {
@@ -257,10 +197,8 @@ decoded_job codility_server_codec::decode(std::string_view source_key, std::stri
         }
         job.calls.push_back(std::move(call));
         return job;
-    } catch (const std::exception& ex) {
-        return reject(error_code::internal_error, std::string("internal error while decoding: ") + ex.what());
     } catch (...) {
-        return reject(error_code::internal_error, "internal error while decoding");
+        return reject(error_code::internal_error, decode_failure_reason());
     }
 }
 
@@ -268,9 +206,7 @@ std::vector<outgoing_reply> codility_server_codec::encode(const decoded_job& job
                                                           std::span<const call_outcome> outcomes) const {
     std::vector<outgoing_reply> replies;
     if (job.reply_key.empty()) return replies;
-    const call_outcome* outcome = !outcomes.empty() ? &outcomes.front()
-                                  : job.rejected    ? &*job.rejected
-                                                    : nullptr;
+    const call_outcome* outcome = single_outcome(job, outcomes);
     if (outcome == nullptr) return replies;
     const std::string ts = codility_timestamp(clock_());
 
@@ -297,14 +233,7 @@ std::vector<outgoing_reply> codility_server_codec::encode(const decoded_job& job
         return out;
     };
 
-    std::string payload;
-    try {
-        payload = write(*outcome);
-    } catch (const protocol_error& ex) {
-        payload = write(call_outcome::failure(error_code::internal_error,
-                                              std::string("result could not be encoded: ") + ex.what()));
-    }
-    replies.push_back(outgoing_reply{job.reply_key, std::move(payload), codility_expire});
+    replies.push_back(outgoing_reply{job.reply_key, encode_or_internal_error(write, *outcome), codility_expire});
     return replies;
 }
 
@@ -321,10 +250,7 @@ outgoing_request codility_client_codec::encode(const call_request& call, std::st
         throw usage_error("codility dialect: the call id must be a string of 1.." +
                           std::to_string(codility_max_id_length) + " characters of [A-Za-z0-9._:-]");
     }
-    if (!call.args.is_null() && !call.args.is_array()) throw usage_error("call arguments must be a JSON array");
-    if (!call.kwargs.is_null() && !call.kwargs.is_object()) {
-        throw usage_error("keyword arguments must be a JSON object");
-    }
+    check_call_arguments(call);
     const auto& id = *call.id.get_ptr<const json::string_t*>();
 
     // Positions become kw keys "0".."n-1"; a keyword spelled like a position would be ambiguous.
@@ -364,13 +290,7 @@ outgoing_request codility_client_codec::encode(const call_request& call, std::st
 }
 
 decoded_response codility_client_codec::decode(std::string_view bytes) const {
-    encoding enc = encoding::json;
-    json doc;
-    try {
-        doc = decode_body_lenient_nan(bytes, limits_, enc);
-    } catch (const protocol_error& ex) {
-        throw protocol_error(std::string("bad result: ") + ex.what());
-    }
+    json doc = decode_reply_body(bytes, limits_, "bad result");
     if (!doc.is_object()) throw protocol_error(std::string("bad result: not an object but ") + doc.type_name());
     auto& object = *doc.get_ptr<json::object_t*>();
 
@@ -378,13 +298,8 @@ decoded_response codility_client_codec::decode(std::string_view bytes) const {
     // Like the Python client: an empty or false "err" is no error.
     if (const auto it = object.find("err");
         it != object.end() && !it->second.is_null() && it->second != false && it->second != "") {
-        std::string text = it->second.is_string() ? std::move(*it->second.get_ptr<json::string_t*>())
-                                                  : it->second.dump();
-        error_code code = error_code::handler_error;
-        if (const auto c = object.find("error_code"); c != object.end() && c->second.is_string()) {
-            const auto known = error_code_from_name(*c->second.get_ptr<const json::string_t*>());
-            if (known && *known != error_code::none) code = *known;
-        }
+        std::string text = take_text(it->second);
+        const error_code code = error_code_member(object);
         // Our server wrote "<Kind>: text"; the caller gets the same text as in other dialects.
         if (const auto kind = kind_name(code); !kind.empty() && text.size() > kind.size() + 2 &&
                                                text.starts_with(kind) && text.compare(kind.size(), 2, ": ") == 0) {

@@ -1,6 +1,7 @@
 #include "protocol/jsonrpc.hpp"
 
 #include "protocol/body.hpp"
+#include "protocol/wire_util.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -11,60 +12,12 @@ namespace redisrpc::detail {
 
 namespace {
 
-// Writes a map with literal ASCII keys in JSON or MessagePack, so members come out in the order
-// of the specification's examples ("jsonrpc" first, "id" last).
-class map_writer {
-public:
-    map_writer(std::string& out, encoding enc) : out_(out), enc_(enc) {}
-    void begin(unsigned members) { // our maps have at most 15 members
-        out_ += enc_ == encoding::msgpack ? static_cast<char>(0x80U | (members & 0x0FU)) : '{';
-    }
-    void key(std::string_view k) { // keys are ASCII and shorter than 32 bytes
-        if (enc_ == encoding::msgpack) {
-            out_ += static_cast<char>(0xA0U | (k.size() & 0x1FU));
-            out_ += k;
-            return;
-        }
-        if (!first_) out_ += ',';
-        first_ = false;
-        out_ += '"';
-        out_ += k;
-        out_ += "\":";
-    }
-    void value(const json& v) { append_body(out_, v, enc_); }
-    void end() {
-        if (enc_ == encoding::json) out_ += '}';
-    }
-
-private:
-    std::string& out_;
-    encoding enc_;
-    bool first_ = true;
-};
-
 // The first byte of a body, never of a reply list name: `{`, `[`, JSON whitespace, or a
 // MessagePack map/array marker (0x80-0x9f, 0xdc-0xdf; this covers pickle's 0x80 as well).
 bool starts_like_body(char first) noexcept {
     const auto c = static_cast<unsigned char>(first);
     return c == '{' || c == '[' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || (c >= 0x80 && c <= 0x9F) ||
            (c >= 0xDC && c <= 0xDF);
-}
-
-bool has_control_chars(std::string_view s) noexcept {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7F) return true;
-        if (c == 0xC2 && i + 1 < s.size()) { // C1 controls U+0080..U+009F
-            const auto d = static_cast<unsigned char>(s[i + 1]);
-            if (d >= 0x80 && d <= 0x9F) return true;
-        }
-    }
-    return false;
-}
-
-// A handler's message may hold any bytes; the wire needs valid UTF-8.
-std::string wire_text(const std::string& text) {
-    return is_valid_utf8(text) ? text : printable(text, std::numeric_limits<std::size_t>::max());
 }
 
 std::string_view standard_message(error_code code) noexcept {
@@ -113,17 +66,13 @@ void write_response(std::string& out, const json& id, const call_outcome& o, enc
 
 // Never throws protocol_error: a result that cannot be encoded becomes an internal error.
 std::string response_bytes(const json& id, const call_outcome& o, encoding enc) {
-    std::string out;
-    try {
-        write_response(out, id, o, enc);
-    } catch (const protocol_error& ex) {
-        out.clear();
-        write_response(out, id,
-                       call_outcome::failure(error_code::internal_error,
-                                             std::string("result could not be encoded: ") + ex.what()),
-                       enc);
-    }
-    return out;
+    return encode_or_internal_error(
+        [&](const call_outcome& outcome) {
+            std::string out;
+            write_response(out, id, outcome, enc);
+            return out;
+        },
+        o);
 }
 
 void append_array_header(std::string& out, std::size_t n) {
@@ -181,13 +130,8 @@ entry_check check_entry(json& entry, call_request& call, json& id) {
         }
     }
     if (const auto it = object.find("deadline_ms"); it != end && !it->second.is_null()) { // extension
-        const json& d = it->second;
-        if (!d.is_number_integer() ||
-            (d.is_number_unsigned() &&
-             d.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-            return bad("deadline_ms must be an integer (Unix epoch ms)");
-        }
-        call.deadline_ms = d.get<std::int64_t>();
+        call.deadline_ms = deadline_ms_value(it->second);
+        if (!call.deadline_ms) return bad(bad_deadline_ms);
     }
     // Reserved by the specification: never dispatched, whatever is bound.
     if (call.method.starts_with("rpc.")) {
@@ -249,11 +193,9 @@ decoded_job jsonrpc_server_codec::decode(std::string_view /*source_key*/, std::s
     decoded_job job;
     // A rejection of the whole message: one error response (id null unless given).
     auto reject = [&job](error_code code, std::string reason, json id = nullptr) {
-        job.calls.clear();
         job.entry_errors.clear();
         job.batch = false;
-        job.problem = reason;
-        job.rejected = call_outcome::failure(code, std::move(reason));
+        mark_rejected(job, code, std::move(reason));
         job.entry_errors.push_back(entry_error{0, std::move(id), *job.rejected});
         return std::move(job);
     };
@@ -283,12 +225,8 @@ decoded_job jsonrpc_server_codec::decode(std::string_view /*source_key*/, std::s
         if (job.reply_key.empty()) unanswered = "no reply address (expected \"<reply list>\\n\" before the body)";
 
         json doc;
-        try {
-            encoding enc = encoding::json;
-            doc = decode_body(body, limits_, enc);
-            job.enc = enc;
-        } catch (const protocol_error& ex) {
-            return reject(error_code::parse_error, ex.what());
+        if (auto problem = decode_request_body(body, limits_, doc, job.enc)) {
+            return reject(error_code::parse_error, std::move(*problem));
         }
 
         if (doc.is_array()) {
@@ -341,10 +279,8 @@ decoded_job jsonrpc_server_codec::decode(std::string_view /*source_key*/, std::s
         }
         if (!unanswered.empty()) job.problem = job.problem.empty() ? unanswered : job.problem + "; " + unanswered;
         return job;
-    } catch (const std::exception& ex) {
-        return reject(error_code::internal_error, std::string("internal error while decoding: ") + ex.what());
     } catch (...) {
-        return reject(error_code::internal_error, "internal error while decoding");
+        return reject(error_code::internal_error, decode_failure_reason());
     }
 }
 
@@ -420,10 +356,7 @@ outgoing_request jsonrpc_client_codec::encode(const call_request& call, std::str
         reply_key.find('\n') != std::string_view::npos) {
         throw usage_error("JSON-RPC: \"" + printable(reply_key, 100) + "\" cannot be a reply list name");
     }
-    if (!call.args.is_null() && !call.args.is_array()) throw usage_error("call arguments must be a JSON array");
-    if (!call.kwargs.is_null() && !call.kwargs.is_object()) {
-        throw usage_error("keyword arguments must be a JSON object");
-    }
+    check_call_arguments(call);
     const bool with_args = call.args.is_array() && !call.args.empty();
     const bool with_kwargs = call.kwargs.is_object() && !call.kwargs.empty();
     if (with_args && with_kwargs) {
@@ -461,13 +394,7 @@ outgoing_request jsonrpc_client_codec::encode(const call_request& call, std::str
 }
 
 decoded_response jsonrpc_client_codec::decode(std::string_view bytes) const {
-    encoding enc = encoding::json;
-    json doc;
-    try {
-        doc = decode_body_lenient_nan(bytes, limits_, enc);
-    } catch (const protocol_error& ex) {
-        throw protocol_error(std::string("bad response: ") + ex.what());
-    }
+    json doc = decode_reply_body(bytes, limits_, "bad response");
     if (doc.is_array()) throw protocol_error("bad response: a batch answer, but only single calls are sent");
     if (!doc.is_object()) throw protocol_error(std::string("bad response: not an object but ") + doc.type_name());
     auto& object = *doc.get_ptr<json::object_t*>();

@@ -4,6 +4,20 @@
 // io_context by the calling thread (run_one_until): the one portable way to bound a connect, a
 // write or a read by a deadline, and the same code will drive a TLS stream. RESP is decoded by
 // hiredis's reader; asio only moves bytes.
+//
+// TLS (rediss://) is a third kind of stream, asio::ssl::stream over a TCP socket. Decisions:
+// - Verification is on unless the options turn it off. The expected name is checked by OpenSSL
+//   itself during chain verification (SSL_set1_host for DNS names, X509_VERIFY_PARAM_set1_ip_asc
+//   for IP literals, matched against IP SANs), rather than by asio's host_name_verification
+//   callback: same checks, but a mismatch then shows up in the verify result, so the error can
+//   say "certificate verify failed (hostname mismatch)" instead of a bare handshake failure.
+// - SNI carries the name only when it is a DNS name (RFC 6066 forbids IP literals there).
+// - TLS 1.2 is the minimum. Connections with the same TLS settings share one SSL_CTX (loading
+//   the system CA bundle costs ~100 ms): a context is kept only while some connection uses it
+//   (weak_ptr cache), so rotated certificate files are picked up once every connection that
+//   used the old ones has been replaced.
+// - The TCP connect and the TLS handshake share the one connect deadline.
+// - Plain sockets keep their fast write path; TLS writes always go through asio::async_write.
 
 #include "redis/connection.hpp"
 
@@ -14,10 +28,21 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/write.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <hiredis/hiredis.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -33,10 +58,11 @@ namespace {
 using tcp = asio::ip::tcp;
 using unix_stream = asio::local::stream_protocol;
 
-// The byte stream under a connection. TLS will add `asio::ssl::stream<tcp::socket>` here: every
-// operation below goes through the common async stream interface (async_read_some, async_write)
-// and only the optional fast paths are restricted to plain sockets.
-using stream_type = std::variant<std::monostate, tcp::socket, unix_stream::socket>;
+// The byte stream under a connection: every operation below goes through the common async
+// stream interface (async_read_some, async_write) and only the optional fast paths are
+// restricted to plain sockets.
+using tls_stream = asio::ssl::stream<tcp::socket>;
+using stream_type = std::variant<std::monostate, tcp::socket, unix_stream::socket, tls_stream>;
 
 template <typename Stream>
 constexpr bool is_plain_socket =
@@ -121,10 +147,122 @@ std::string scrub(std::string text, const std::string& secret) {
 }
 
 std::string describe(const asio::error_code& ec) {
-    if (ec == asio::error::eof) {
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
         return "connection closed by the server";
     }
+    if (ec.category() == asio::error::get_ssl_category()) {
+        // OpenSSL's reason text ("certificate verify failed", "wrong version number"), without
+        // the "(SSL routines)" library suffix asio appends.
+        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+        if (reason != nullptr) {
+            return std::string("TLS: ") + reason;
+        }
+        return "TLS: " + ec.message();
+    }
     return ec.message();
+}
+
+// The text of the last OpenSSL error (e.g. while loading a certificate file), and clears the queue.
+std::string openssl_reason(const std::system_error& e) {
+    const auto& ec = e.code();
+    if (ec.category() == asio::error::get_ssl_category()) {
+        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+        if (reason != nullptr) {
+            return reason;
+        }
+    }
+    return ec.message();
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const connection_options& options,
+                                                     const std::string& address);
+
+// The shared TLS contexts, by the settings that make them (see the note at the top).
+std::shared_ptr<asio::ssl::context> shared_tls_context(const connection_options& options,
+                                                       const std::string& address) {
+    static std::mutex mutex;
+    static std::map<std::string, std::weak_ptr<asio::ssl::context>> cache;
+    std::string key;
+    for (const std::string* part :
+         {&options.tls_ca_file, &options.tls_ca_dir, &options.tls_cert_file, &options.tls_key_file}) {
+        key += std::to_string(part->size());
+        key += ':';
+        key += *part;
+    }
+    key += options.tls_verify ? 'v' : 'n';
+    const std::lock_guard lock(mutex);
+    if (auto existing = cache[key].lock()) {
+        return existing;
+    }
+    auto created = make_tls_context(options, address);
+    cache[key] = created;
+    for (auto it = cache.begin(); it != cache.end();) { // drop entries nobody uses any more
+        it = it->second.expired() ? cache.erase(it) : std::next(it);
+    }
+    return created;
+}
+
+bool is_ip_literal(const std::string& host) {
+    asio::error_code ec;
+    (void)asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+// Builds the client-side TLS context from the options. Throws connection_error on bad files.
+std::shared_ptr<asio::ssl::context> make_tls_context(const connection_options& options,
+                                                     const std::string& address) {
+    auto shared = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    asio::ssl::context& tls = *shared;
+    SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+    const auto fail_file = [&](std::string_view what, const std::string& path, const std::system_error& e) {
+        ERR_clear_error();
+        throw connection_error("cannot connect to redis at " + address + ": cannot load TLS " +
+                               std::string(what) + " '" + path + "': " + openssl_reason(e));
+    };
+    if (options.tls_verify) {
+        tls.set_verify_mode(asio::ssl::verify_peer);
+        if (options.tls_ca_file.empty() && options.tls_ca_dir.empty()) {
+            try {
+                tls.set_default_verify_paths();
+            } catch (const std::system_error& e) {
+                fail_file("default CA paths", "", e);
+            }
+        }
+        if (!options.tls_ca_file.empty()) {
+            try {
+                tls.load_verify_file(options.tls_ca_file);
+            } catch (const std::system_error& e) {
+                fail_file("CA file", options.tls_ca_file, e);
+            }
+        }
+        if (!options.tls_ca_dir.empty()) {
+            try {
+                tls.add_verify_path(options.tls_ca_dir);
+            } catch (const std::system_error& e) {
+                fail_file("CA directory", options.tls_ca_dir, e);
+            }
+        }
+    } else {
+        tls.set_verify_mode(asio::ssl::verify_none);
+    }
+    if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+        throw connection_error("cannot connect to redis at " + address +
+                               ": a TLS client certificate needs both tls_cert_file and tls_key_file");
+    }
+    if (!options.tls_cert_file.empty()) {
+        try {
+            tls.use_certificate_chain_file(options.tls_cert_file);
+        } catch (const std::system_error& e) {
+            fail_file("certificate file", options.tls_cert_file, e);
+        }
+        try {
+            tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem);
+        } catch (const std::system_error& e) {
+            fail_file("key file", options.tls_key_file, e);
+        }
+    }
+    return shared;
 }
 
 } // namespace
@@ -136,6 +274,8 @@ struct connection::impl {
     // Keeps run_one_until() from stopping (and restarting) the context after every operation,
     // which would cost a reactor interrupt per call.
     asio::executor_work_guard<asio::io_context::executor_type> work{ctx.get_executor()};
+    // TLS only; declared before the stream, which holds an SSL object created from it.
+    std::shared_ptr<asio::ssl::context> tls_ctx;
     stream_type stream;
     std::unique_ptr<redisReader, reader_deleter> reader{redisReaderCreate()};
     std::vector<char> read_buf = std::vector<char>(read_chunk);
@@ -239,16 +379,72 @@ struct connection::impl {
                 endpoints.push_back(entry.endpoint());
             }
         }
-        auto& socket = stream.emplace<tcp::socket>(ctx);
+        tcp::socket* socket = nullptr;
+        if (options.tls) {
+            tls_ctx = shared_tls_context(options, address);
+            socket = &stream.emplace<tls_stream>(ctx, *tls_ctx).next_layer();
+        } else {
+            socket = &stream.emplace<tcp::socket>(ctx);
+        }
         op_state state;
-        asio::async_connect(socket, endpoints, completion{&state});
+        asio::async_connect(*socket, endpoints, completion{&state});
         finish_connect(state, deadline, options);
         // Requests are small and latency-bound: never let Nagle hold one back.
-        socket.set_option(tcp::no_delay(true), ec);
+        socket->set_option(tcp::no_delay(true), ec);
         // Lets the kernel notice a vanished server on an idle pooled connection.
-        socket.set_option(asio::socket_base::keep_alive(true), ec);
-        socket.non_blocking(true, ec);
+        socket->set_option(asio::socket_base::keep_alive(true), ec);
+        if (options.tls) {
+            tls_handshake(options, deadline);
+            return;
+        }
+        socket->non_blocking(true, ec);
         fast_writes = !ec;
+    }
+
+    void tls_handshake(const connection_options& options, clock::time_point deadline) {
+        auto& tls = std::get<tls_stream>(stream);
+        SSL* ssl = tls.native_handle();
+        const std::string& name = options.tls_server_name.empty() ? options.host : options.tls_server_name;
+        const bool ip = is_ip_literal(name);
+        if (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+            ERR_clear_error();
+            broken = true;
+            throw connection_error("cannot connect to redis at " + address + ": invalid TLS server name");
+        }
+        if (options.tls_verify) {
+            const int set = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str())
+                               : SSL_set1_host(ssl, name.c_str());
+            if (set != 1) {
+                ERR_clear_error();
+                broken = true;
+                throw connection_error("cannot connect to redis at " + address +
+                                       ": invalid TLS server name for verification");
+            }
+        }
+        op_state state;
+        tls.async_handshake(asio::ssl::stream_base::client, completion{&state});
+        if (!wait(state, deadline)) {
+            throw connection_error("cannot connect to redis at " + address +
+                                   ": TLS handshake not done within " +
+                                   std::to_string(options.connect_timeout.count()) + "ms");
+        }
+        if (state.ec) {
+            std::string why = describe(state.ec);
+            if (why.rfind("TLS: ", 0) == 0) {
+                why.erase(0, 5); // "TLS handshake failed: TLS: ..." says it twice
+            }
+            const long verify = SSL_get_verify_result(ssl);
+            if (verify != X509_V_OK) {
+                why += " (";
+                why += X509_verify_cert_error_string(verify);
+                why += ")";
+            }
+            ERR_clear_error();
+            broken = true;
+            close();
+            throw connection_error("cannot connect to redis at " + address +
+                                   ": TLS handshake failed: " + why);
+        }
     }
 
     void connect_unix(const connection_options& options, clock::time_point deadline) {
@@ -435,8 +631,9 @@ struct connection::impl {
 };
 
 connection::connection(const connection_options& options) : impl_(std::make_unique<impl>(options)) {
-    if (options.tls) {
-        throw connection_error("rediss:// (TLS) is not supported yet (redis at " + impl_->address + ")");
+    if (options.tls && options.kind == connection_options::transport::unix_socket) {
+        throw connection_error("cannot connect to redis at " + impl_->address +
+                               ": TLS is not available over unix sockets");
     }
     const auto deadline = clock::now() + options.connect_timeout;
     if (options.kind == connection_options::transport::unix_socket) {

@@ -14,6 +14,11 @@
 // - Durations accept `us`, `ms`, `s` and `m`; a bare number is seconds; fractions are allowed.
 //   They are rounded up to whole milliseconds (so `100us` is 1ms, never 0), must be positive and
 //   at most one day.
+// - TLS options (`tls_ca_file`, `tls_ca_dir`, `tls_cert_file`, `tls_key_file`, `tls_server_name`,
+//   `tls_verify`, `insecure`) are accepted only with rediss://: on a plain URL they would
+//   silently do nothing, and a user who wrote them expects encryption. Verification is on by
+//   default; `tls_verify=false|no|0|off` or `insecure=true|yes|1|on` turns it off.
+//   A certificate without its key (or the reverse) is refused here rather than at connect time.
 
 #include <redisrpc/error.hpp>
 #include <redisrpc/options.hpp>
@@ -263,7 +268,46 @@ struct seen_options {
     bool name = false;
     bool user = false;
     bool password = false;
+    bool tls_ca_file = false;
+    bool tls_ca_dir = false;
+    bool tls_cert_file = false;
+    bool tls_key_file = false;
+    bool tls_server_name = false;
+    bool tls_verify = false; // tls_verify or insecure
+    const char* first_tls_option = nullptr;
 };
+
+bool parse_bool(std::string_view option, std::string_view text) {
+    if (iequals(text, "true") || iequals(text, "yes") || iequals(text, "on") || text == "1") {
+        return true;
+    }
+    if (iequals(text, "false") || iequals(text, "no") || iequals(text, "off") || text == "0") {
+        return false;
+    }
+    fail("option '" + std::string(option) + "': expected true/false, yes/no, on/off or 1/0");
+}
+
+std::string parse_file_option(std::string_view option, std::string value) {
+    if (value.empty()) {
+        fail("option '" + std::string(option) + "' is empty");
+    }
+    if (value.find('\0') != std::string::npos) {
+        fail("option '" + std::string(option) + "' contains a NUL byte");
+    }
+    return value;
+}
+
+// A server name for SNI and certificate checks: a DNS name or an IP literal (no brackets).
+std::string parse_server_name(std::string value) {
+    if (value.empty()) {
+        fail("option 'tls_server_name' is empty");
+    }
+    in6_addr scratch{};
+    if (!valid_hostname(value) && inet_pton(AF_INET6, value.c_str(), &scratch) != 1) {
+        fail("option 'tls_server_name': expected a host name or an IP address");
+    }
+    return value;
+}
 
 void parse_query(std::string_view query, connection_options& out, seen_options& seen) {
     const auto once = [](bool& flag, std::string_view key) {
@@ -315,9 +359,36 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
                 fail("user given both before '@' and as an option");
             }
             out.user = value;
+        } else if (key == "tls_ca_file") {
+            once(seen.tls_ca_file, key);
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_ca_file";
+            out.tls_ca_file = parse_file_option(key, value);
+        } else if (key == "tls_ca_dir") {
+            once(seen.tls_ca_dir, key);
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_ca_dir";
+            out.tls_ca_dir = parse_file_option(key, value);
+        } else if (key == "tls_cert_file") {
+            once(seen.tls_cert_file, key);
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_cert_file";
+            out.tls_cert_file = parse_file_option(key, value);
+        } else if (key == "tls_key_file") {
+            once(seen.tls_key_file, key);
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_key_file";
+            out.tls_key_file = parse_file_option(key, value);
+        } else if (key == "tls_server_name") {
+            once(seen.tls_server_name, key);
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_server_name";
+            out.tls_server_name = parse_server_name(value);
+        } else if (key == "tls_verify" || key == "insecure") {
+            once(seen.tls_verify, "tls_verify/insecure");
+            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_verify";
+            const bool flag = parse_bool(key, value);
+            out.tls_verify = key == "tls_verify" ? flag : !flag;
         } else {
             fail("unknown option '" + std::string(key) +
-                 "' (known: db, timeout, command_timeout, connect_timeout, name, user, password)");
+                 "' (known: db, timeout, command_timeout, connect_timeout, name, user, password, "
+                 "tls_ca_file, tls_ca_dir, tls_cert_file, tls_key_file, tls_server_name, tls_verify, "
+                 "insecure)");
         }
     }
 }
@@ -419,6 +490,12 @@ connection_options parse_url(std::string_view url) {
 
     seen_options seen;
     parse_query(query, out, seen);
+    if (seen.first_tls_option != nullptr && !out.tls) {
+        fail("option '" + std::string(seen.first_tls_option) + "' needs a rediss:// URL");
+    }
+    if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
+        fail("options 'tls_cert_file' and 'tls_key_file' must be given together");
+    }
     if (path_db) {
         if (seen.db) {
             fail("database given both in the path and as option 'db'");

@@ -273,6 +273,7 @@ void server::impl::run() {
     backoff retry;
     std::vector<outgoing_reply> unsent;
     auto next_heartbeat = clock::now();
+    bool heartbeat_warned = false;
     command_buffer cmds;
     std::vector<std::string_view> pop_argv;
 
@@ -337,6 +338,13 @@ void server::impl::run() {
         if (reply_cmds > 0) {
             const auto problem = check_reply_results(std::span(results).first(reply_cmds));
             if (!problem.empty()) log(log_level::error, "pushing replies failed: ", problem);
+        }
+        for (std::size_t i = reply_cmds; i < reply_cmds + heartbeat_cmds; ++i) {
+            // E.g. an ACL without +set: serving still works, but nobody can see this server.
+            if (results[i].is_error() && !heartbeat_warned) {
+                log(log_level::warning, "cannot write the heartbeat key: ", results[i].str);
+                heartbeat_warned = true;
+            }
         }
         unsent.clear();
         if (stop_now) break;

@@ -380,4 +380,71 @@ TEST(UrlTest, DefaultUrlFromEnvironment) {
     }
 }
 
+// ---- TLS options (rediss:// only) ------------------------------------------------------------
+
+TEST(UrlTest, TlsDefaultsVerifyWithSystemCas) {
+    const auto o = parse_url("rediss://redis.example.com:6380");
+    EXPECT_TRUE(o.tls);
+    EXPECT_TRUE(o.tls_verify);
+    EXPECT_TRUE(o.tls_ca_file.empty());
+    EXPECT_TRUE(o.tls_ca_dir.empty());
+    EXPECT_TRUE(o.tls_cert_file.empty());
+    EXPECT_TRUE(o.tls_key_file.empty());
+    EXPECT_TRUE(o.tls_server_name.empty()); // the host is used
+    EXPECT_TRUE(connection_options{}.tls_verify);
+}
+
+TEST(UrlTest, TlsFileOptions) {
+    const auto o = parse_url("rediss://h?tls_ca_file=/etc/ca%20dir/ca.pem&tls_ca_dir=/etc/ssl/certs"
+                             "&tls_cert_file=/c/client.crt&tls_key_file=/c/client.key&tls_server_name=redis.internal");
+    EXPECT_EQ(o.tls_ca_file, "/etc/ca dir/ca.pem");
+    EXPECT_EQ(o.tls_ca_dir, "/etc/ssl/certs");
+    EXPECT_EQ(o.tls_cert_file, "/c/client.crt");
+    EXPECT_EQ(o.tls_key_file, "/c/client.key");
+    EXPECT_EQ(o.tls_server_name, "redis.internal");
+}
+
+TEST(UrlTest, TlsServerNameMayBeAnIpAddress) {
+    EXPECT_EQ(parse_url("rediss://h?tls_server_name=10.0.0.1").tls_server_name, "10.0.0.1");
+    EXPECT_EQ(parse_url("rediss://h?tls_server_name=::1").tls_server_name, "::1");
+    EXPECT_NE(error_of("rediss://h?tls_server_name=a%20b").find("tls_server_name"), std::string::npos);
+    EXPECT_NE(error_of("rediss://h?tls_server_name=").find("tls_server_name"), std::string::npos);
+}
+
+TEST(UrlTest, TlsVerifyOptOut) {
+    EXPECT_FALSE(parse_url("rediss://h?insecure=true").tls_verify);
+    EXPECT_FALSE(parse_url("rediss://h?insecure=1").tls_verify);
+    EXPECT_TRUE(parse_url("rediss://h?insecure=false").tls_verify);
+    EXPECT_FALSE(parse_url("rediss://h?tls_verify=no").tls_verify);
+    EXPECT_FALSE(parse_url("rediss://h?tls_verify=false").tls_verify);
+    EXPECT_FALSE(parse_url("rediss://h?tls_verify=OFF").tls_verify);
+    EXPECT_TRUE(parse_url("rediss://h?tls_verify=yes").tls_verify);
+    EXPECT_NE(error_of("rediss://h?tls_verify=maybe").find("tls_verify"), std::string::npos);
+    // Both spellings at once would be ambiguous.
+    EXPECT_NE(error_of("rediss://h?tls_verify=yes&insecure=true").find("twice"), std::string::npos);
+}
+
+TEST(UrlTest, TlsOptionsNeedRediss) {
+    for (const char* url : {"redis://h?tls_ca_file=/ca.pem", "redis://h?insecure=true", "redis://h?tls_verify=yes",
+                            "unix:///s.sock?tls_server_name=h", "redis://h?tls_cert_file=/a&tls_key_file=/b"}) {
+        EXPECT_NE(error_of(url).find("needs a rediss:// URL"), std::string::npos) << url;
+    }
+}
+
+TEST(UrlTest, TlsCertificateNeedsItsKey) {
+    EXPECT_NE(error_of("rediss://h?tls_cert_file=/c.crt").find("together"), std::string::npos);
+    EXPECT_NE(error_of("rediss://h?tls_key_file=/c.key").find("together"), std::string::npos);
+    EXPECT_NE(error_of("rediss://h?tls_ca_file=").find("empty"), std::string::npos);
+    EXPECT_NE(error_of("rediss://h?tls_ca_file=/a%00b").find("NUL"), std::string::npos);
+    EXPECT_NE(error_of("rediss://h?tls_ca_file=/a&tls_ca_file=/b").find("twice"), std::string::npos);
+}
+
+TEST(UrlTest, TlsUrlWithCredentialsKeepsThemOutOfErrors) {
+    const auto o = parse_url("rediss://alice:p%40ss@h:6390/2?tls_ca_file=/ca.pem");
+    EXPECT_EQ(o.user, "alice");
+    EXPECT_EQ(o.password, "p@ss");
+    EXPECT_EQ(o.db, 2);
+    EXPECT_EQ(error_of("rediss://alice:s3cretpw@h?tls_verify=perhaps").find("s3cretpw"), std::string::npos);
+}
+
 } // namespace
