@@ -253,6 +253,17 @@ std::vector<thread_usage> threads_of(pid_t pid) {
     return out;
 }
 
+double machine_busy_seconds() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    unsigned long long v[10] = {};
+    in >> cpu;
+    for (auto& x : v) in >> x;
+    // user nice system idle iowait irq softirq steal guest guest_nice; guest is inside user.
+    const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 double load_average() {
     std::ifstream in("/proc/loadavg");
     double v = 0;

@@ -31,6 +31,7 @@ struct settings {
     std::size_t rss_window = 64;                        ///< K of the RSS run
     std::chrono::seconds rss_max_time = 300s;           ///< the RSS run stops here at the latest
     std::optional<std::chrono::milliseconds> timeout;  ///< client_options.timeout (library default if unset)
+    bool msgpack = false;                              ///< client_options.encoding = msgpack
     bool run_floor = true, run_rpc = true;
     std::string only;                                   ///< run only rows whose name contains this
 };
@@ -48,6 +49,8 @@ struct result {
     double cpu_client_us = -1, cpu_server_us = -1, cpu_redis_us = -1;
     /// Redis commands executed per call (INFO commandstats over the whole run), and by command.
     double redis_commands = -1;
+    /// CPU (in cores) used during the row by every other process on the machine: disturbance.
+    double others_cores = -1;
     std::string redis_mix; ///< e.g. "rpush 1.00, blpop 1.00"
 
     [[nodiscard]] double rate() const { return seconds > 0 ? static_cast<double>(calls) / seconds : 0; }
@@ -119,6 +122,8 @@ struct thread_usage {
     unsigned long long switches = 0;
 };
 [[nodiscard]] std::vector<thread_usage> threads_of(pid_t pid);
+/// Busy CPU seconds of the whole machine (all CPUs, /proc/stat: everything but idle and iowait).
+[[nodiscard]] double machine_busy_seconds();
 /// "/proc/loadavg" first figure.
 [[nodiscard]] double load_average();
 [[nodiscard]] std::string cpu_model();

@@ -51,6 +51,7 @@ and prints a table. Stops by itself; only loopback TCP or unix sockets make sens
   --rss-window K       calls in flight during that run (default 64)
   --rss-max-time T     the long run stops there at the latest (default 300s)
   --timeout T          redisrpc client call timeout (default: the library's, 10s)
+  --encoding E         json (default, what every peer speaks) or msgpack (redisrpc peers only)
   --no-floor, --no-rpc skip those rows
 
 Fixed-count mode (for profilers, e.g. valgrind --tool=callgrind on either side):
@@ -119,6 +120,11 @@ command_line parse(int argc, char** argv) {
         else if (a == "--rss-max-time")
             c.s.rss_max_time = std::chrono::duration_cast<std::chrono::seconds>(parse_time(value()));
         else if (a == "--timeout") c.s.timeout = parse_time(value());
+        else if (a == "--encoding") {
+            const auto e = value();
+            if (e != "json" && e != "msgpack") throw std::invalid_argument("--encoding is json or msgpack");
+            c.s.msgpack = e == "msgpack";
+        }
         else if (a == "--no-floor") c.s.run_floor = false;
         else if (a == "--no-rpc") c.s.run_rpc = false;
         else if (a == "--role") c.role = value();
@@ -137,6 +143,7 @@ command_line parse(int argc, char** argv) {
 redisrpc::client_options client_options(const settings& s) {
     redisrpc::client_options o;
     if (s.timeout) o.timeout = *s.timeout;
+    if (s.msgpack) o.encoding = redisrpc::encoding::msgpack;
     return o;
 }
 
@@ -190,11 +197,21 @@ std::string leftover_keys(const settings& s, const std::string& prefix) {
 // running rows
 
 struct cpu_sample {
-    double client = -1, server = -1, redis = -1;
+    double client = -1, server = -1, redis = -1, machine = -1;
+    clock::time_point when;
 };
 
 cpu_sample cpu_now(pid_t server, pid_t redis) {
-    return {cpu_seconds(::getpid()), server > 0 ? cpu_seconds(server) : -1.0, redis > 0 ? cpu_seconds(redis) : -1.0};
+    return {cpu_seconds(::getpid()), server > 0 ? cpu_seconds(server) : -1.0, redis > 0 ? cpu_seconds(redis) : -1.0,
+            machine_busy_seconds(), clock::now()};
+}
+
+/// Cores' worth of CPU that processes other than client, server and redis used in between.
+double others_cores(const cpu_sample& a, const cpu_sample& b) {
+    const double wall = std::chrono::duration<double>(b.when - a.when).count();
+    if (wall <= 0 || a.server < 0 || a.redis < 0) return -1;
+    const double ours = (b.client - a.client) + (b.server - a.server) + (b.redis - a.redis);
+    return std::max(0.0, (b.machine - a.machine - ours) / wall);
 }
 
 /// INFO commandstats: calls per command (lower case), without the bench's own probes.
@@ -234,6 +251,7 @@ result measured(const std::function<result()>& run, const probe& p) {
         r.cpu_client_us = per_call(before.client, after.client);
         r.cpu_server_us = per_call(before.server, after.server);
         r.cpu_redis_us = per_call(before.redis, after.redis);
+        r.others_cores = others_cores(before, after);
         r.redis_commands = 0;
         for (const auto& [name, calls] : commands_after) {
             const auto it = commands_before.find(name);
@@ -245,8 +263,8 @@ result measured(const std::function<result()>& run, const probe& p) {
             r.redis_mix += buf;
         }
     }
-    std::fprintf(stderr, "  %-40s K=%-4zu %10.0f calls/s  p50 %7.1f us  p99 %7.1f us  redis: %s%s\n", r.name.c_str(),
-                 r.k, r.rate(), r.p50_us, r.p99_us, r.redis_mix.c_str(),
+    std::fprintf(stderr, "  %-40s K=%-4zu %10.0f calls/s  p50 %7.1f us  p99 %7.1f us  others %.2f cores  redis: %s%s\n",
+                 r.name.c_str(), r.k, r.rate(), r.p50_us, r.p99_us, r.others_cores, r.redis_mix.c_str(),
                  r.errors ? ("  errors " + std::to_string(r.errors)).c_str() : "");
     return r;
 }
@@ -291,7 +309,9 @@ int run_table(const settings& s) {
                 "BLMPOP COUNT %zu\n",
                 static_cast<long long>(s.warmup.count()), static_cast<long long>(s.duration.count()), s.repeat,
                 s.workers, s.batch);
-    std::printf("- payload: add(5) -> 6.0; floor request %zu B (same shape as redisrpc's), floor reply %zu B\n\n",
+    std::printf("- payload: add(5) -> 6.0, redisrpc encoding %s; floor request %zu B (same shape as redisrpc's "
+                "JSON), floor reply %zu B\n\n",
+                s.msgpack ? "msgpack" : "json",
                 floor_request(q_rpc + ":rpc:" + token(20)).size(),
                 std::string(R"({"return_value":6.0,"id":"0123456789abcdef"})").size());
     std::fflush(stdout);
@@ -365,16 +385,17 @@ int run_table(const settings& s) {
         return &median_by(it->second, [](const result& r) { return r.rate(); });
     };
     std::printf("| measurement | K | calls/s | p50 µs | p99 µs | calls/s vs floor | p50 vs floor | "
-                "CPU µs/call client · server · redis | redis cmds/call | errors |\n");
-    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+                "CPU µs/call client · server · redis | redis cmds/call | other procs' CPU | errors |\n");
+    std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     std::vector<std::string> mixes;
     auto print_row = [&](const result& r, const result* floor) {
-        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s · %s · %s | %s | %llu |\n", r.name.c_str(), r.k,
+        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s · %s · %s | %s | %s | %llu |\n", r.name.c_str(), r.k,
                     thousands(r.rate()).c_str(), fixed(r.p50_us, 1).c_str(), fixed(r.p99_us, 1).c_str(),
                     floor ? ratio_text(r.rate(), floor->rate()).c_str() : "—",
                     floor ? ratio_text(r.p50_us, floor->p50_us).c_str() : "—", cpu_text(r.cpu_client_us).c_str(),
                     cpu_text(r.cpu_server_us).c_str(), cpu_text(r.cpu_redis_us).c_str(),
                     r.redis_commands < 0 ? "?" : fixed(r.redis_commands, 2).c_str(),
+                    r.others_cores < 0 ? "?" : (fixed(r.others_cores * 100, 0) + "%").c_str(),
                     static_cast<unsigned long long>(r.errors));
         mixes.push_back("- " + r.name + ", K=" + std::to_string(r.k) + ": " + r.redis_mix);
     };
@@ -472,11 +493,13 @@ int run_fixed(const command_line& c) {
     const auto after = cpu_now(server_pid, redis.pid);
     const double n = static_cast<double>(c.calls);
     auto per = [n](double a, double b) { return a >= 0 && b >= 0 ? cpu_text((b - a) * 1e6 / n) : std::string("?"); };
-    std::printf("%s: %llu calls in %.2f s = %s calls/s, %llu failed; CPU µs/call client %s, server %s, redis %s\n",
+    std::printf("%s: %llu calls in %.2f s = %s calls/s, %llu failed; CPU µs/call client %s, server %s, redis %s; "
+                "other processes used %s%% of a core\n",
                 c.mode.c_str(), static_cast<unsigned long long>(c.calls), secs,
                 thousands(n / secs).c_str(), static_cast<unsigned long long>(failed),
                 per(before.client, after.client).c_str(), per(before.server, after.server).c_str(),
-                per(before.redis, after.redis).c_str());
+                per(before.redis, after.redis).c_str(),
+                others_cores(before, after) < 0 ? "?" : fixed(others_cores(before, after) * 100, 0).c_str());
     auto per_thread = [n](const char* who, const std::vector<thread_usage>& a, const std::vector<thread_usage>& b) {
         std::printf("%s threads (CPU µs/call, context switches/call):", who);
         for (const auto& t : b) {

@@ -5,15 +5,18 @@
 #   bench/run.sh [bench options...]        e.g. bench/run.sh --duration 2s --repeat 3
 #
 # Environment: BUILD_DIR (default <repo>/build-bench), TRANSPORTS (default "unix tcp"),
-# JOBS (default 2).
+# JOBS (default 2), NO_BUILD=1 (use the binary already in BUILD_DIR, e.g. to build first and
+# measure later when the machine is quiet).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$repo/build-bench}"
 transports="${TRANSPORTS:-unix tcp}"
 
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DREDISRPC_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" --target redisrpc_bench -j "${JOBS:-2}"
+if [[ "${NO_BUILD:-0}" != 1 ]]; then
+    cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DREDISRPC_BUILD_BENCH=ON >/dev/null
+    cmake --build "$build" --target redisrpc_bench -j "${JOBS:-2}" >&2
+fi
 bench="$build/bench/redisrpc_bench"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/redisrpc-bench.XXXXXX")"
@@ -40,7 +43,7 @@ for _ in $(seq 100); do
 done
 redis-cli -s "$sock" ping >/dev/null || { echo "redis-server did not start; see $tmp/redis.log" >&2; exit 1; }
 
-echo "# tree $(git -C "$repo" describe --always --dirty 2>/dev/null || echo ?) · $(nproc) CPUs · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') · $(redis-server --version | cut -d' ' -f1-3) · $(uptime | sed 's/.*load/load/')"
+echo "# tree $(git --no-optional-locks -C "$repo" describe --always --dirty 2>/dev/null || echo ?) · $(nproc) CPUs · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') · $(redis-server --version | cut -d' ' -f1-3) · $(uptime | sed 's/.*load/load/')"
 for t in $transports; do
     case "$t" in
         unix) url="unix://$sock" ;;
