@@ -328,7 +328,15 @@ void server::impl::run() {
         std::vector<reply> results;
         try {
             const auto budget = conn_opts.command_timeout + (stop_now ? std::chrono::milliseconds(0) : opts.poll_interval);
-            results = conn->pipeline(cmds, now + budget);
+            const auto deadline = now + budget;
+            conn->write(cmds, deadline);
+            results.reserve(cmds.count());
+            for (std::size_t i = 0; i < cmds.count(); ++i) {
+                results.push_back(conn->read(deadline));
+                // Redis has answered every reply transaction: they are delivered, so they must not
+                // be sent again if the connection breaks while the pop is blocked.
+                if (i + 1 == reply_cmds) unsent.clear();
+            }
         } catch (const error& e) {
             log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
             conn.reset();
