@@ -1,6 +1,7 @@
 #include "args.hpp"
 
 #include <redisrpc/error.hpp>
+#include <redisrpc/options.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -49,27 +50,12 @@ call_arguments parse_call_arguments(std::span<const std::string> words) {
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-    double number = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc{} || end == text.data())
-        return std::nullopt;
-    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-    double ms_per_unit = 0;
-    if (unit.empty() || unit == "s") {
-        ms_per_unit = 1000;
-    } else if (unit == "ms") {
-        ms_per_unit = 1;
-    } else if (unit == "us") {
-        ms_per_unit = 0.001;
-    } else if (unit == "m") {
-        ms_per_unit = 60'000;
-    } else {
+    // One grammar for durations everywhere: the library's (as in URLs: 500ms, 2s, 1m, 250us).
+    try {
+        return redisrpc::parse_duration(text);
+    } catch (const redisrpc::usage_error&) {
         return std::nullopt;
     }
-    const double ms = number * ms_per_unit;
-    if (!std::isfinite(ms) || ms < 0 || ms > 1e12)
-        return std::nullopt;
-    return std::chrono::milliseconds(std::llround(ms));
 }
 
 std::string format_duration(std::chrono::milliseconds d) {

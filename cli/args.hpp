@@ -30,8 +30,8 @@ struct call_arguments {
 /// @throws redisrpc::usage_error when a keyword is given twice.
 [[nodiscard]] call_arguments parse_call_arguments(std::span<const std::string> words);
 
-/// `250ms`, `2s`, `1.5s`, `1m`, `500us`; a bare number means seconds. Rounded to milliseconds.
-/// nullopt when the text is not a non-negative duration.
+/// `250ms`, `2s`, `1.5s`, `1m`, `500us`; a bare number means seconds (redisrpc::parse_duration).
+/// nullopt when the text is not a positive duration of at most one day.
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 /// A duration for humans: `250ms`, `2s`, `1.5s`.

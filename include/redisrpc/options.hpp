@@ -53,6 +53,14 @@ struct connection_options {
 /// @throws usage_error naming what is wrong (never echoing the password).
 [[nodiscard]] connection_options parse_url(std::string_view url);
 
+/// Parses a duration as URLs write them: `500ms`, `2s`, `0.5s`, `1m`, `250us`; a bare number
+/// means seconds. Positive, at most one day, rounded up to whole milliseconds.
+/// @param text the duration
+/// @param what names the value in the error message (e.g. "timeout")
+/// @return the duration in milliseconds
+/// @throws usage_error saying what is wrong
+[[nodiscard]] std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what = "duration");
+
 /// The URL from the environment variable `REDIS_URL`, or `redis://127.0.0.1:6379/0`.
 [[nodiscard]] std::string default_url();
 

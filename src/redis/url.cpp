@@ -134,7 +134,7 @@ int parse_db(std::string_view text) {
     return value;
 }
 
-std::chrono::milliseconds parse_duration(std::string_view option, std::string_view text) {
+std::chrono::milliseconds duration_option(std::string_view option, std::string_view text) {
     const auto bad = [&](std::string_view why) -> std::chrono::milliseconds {
         fail("option '" + std::string(option) + "': " + std::string(why) + " in '" + std::string(text) +
              "' (expected e.g. 500ms, 2s, 0.5s, 1m, 250us; a bare number means seconds)");
@@ -345,10 +345,10 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
             out.db = parse_db(value);
         } else if (key == "timeout" || key == "command_timeout") {
             once(seen.timeout, "timeout");
-            out.command_timeout = parse_duration(key, value);
+            out.command_timeout = duration_option(key, value);
         } else if (key == "connect_timeout") {
             once(seen.connect_timeout, key);
-            out.connect_timeout = parse_duration(key, value);
+            out.connect_timeout = duration_option(key, value);
         } else if (key == "name") {
             once(seen.name, key);
             check_client_name(value);
@@ -530,6 +530,18 @@ std::string connection_options::address() const {
     out += ':';
     out += std::to_string(port);
     return out;
+}
+
+std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what) {
+    try {
+        return duration_option(what, text);
+    } catch (const usage_error& e) {
+        // Same rules as in URLs, but this text did not come from a URL: say so without the prefix.
+        std::string message = e.what();
+        const std::string_view url_prefix = "invalid redis URL: option ";
+        if (message.rfind(url_prefix, 0) == 0) message.erase(0, url_prefix.size());
+        throw usage_error(message);
+    }
 }
 
 } // namespace redisrpc

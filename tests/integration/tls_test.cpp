@@ -45,26 +45,6 @@ using redisrpc::test::temp_dir;
 
 namespace {
 
-// A loopback port that was free a moment ago (bind port 0, read it, release it).
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        throw std::system_error(errno, std::generic_category(), "socket");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw std::system_error(err, std::generic_category(), "bind");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 void run_openssl(std::vector<std::string> args) {
     args.insert(args.begin(), "openssl");
     child_process p(args);
@@ -121,7 +101,7 @@ struct tls_redis {
 
     tls_redis(const pki& keys, const char* auth_clients) {
         for (int attempt = 0;; ++attempt) {
-            tls_port = free_port();
+            tls_port = redisrpc::test::pick_free_port();
             try {
                 server = std::make_unique<redis_server>(redis_server::config{
                     .tcp = false,

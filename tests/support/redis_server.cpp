@@ -37,25 +37,6 @@ std::string redis_binary() {
 
 // A port that was free a moment ago. Another process may take it before redis-server binds
 // it: start() notices ("Address already in use") and tries another.
-std::uint16_t pick_free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        throw std::system_error(errno, std::generic_category(), "socket");
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw std::system_error(err, std::generic_category(), "cannot find a free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 temp_dir make_server_dir() {
     temp_dir dir("redisrpc-redis-");
@@ -77,6 +58,26 @@ std::string find_password(const std::vector<std::string>& args) {
 }
 
 } // namespace
+
+std::uint16_t pick_free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "socket");
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        const int err = errno;
+        ::close(fd);
+        throw std::system_error(err, std::generic_category(), "cannot find a free port");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
 
 redis_server::redis_server(config cfg)
     : config_(std::move(cfg)), dir_(make_server_dir()), password_(find_password(config_.extra_args)) {

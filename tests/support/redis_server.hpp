@@ -20,6 +20,9 @@ struct redis_server_config {
     std::vector<std::string> extra_args{};
 };
 
+/// A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it, release it).
+std::uint16_t pick_free_port();
+
 /// Starts `redis-server` (path from $REDISRPC_REDIS_SERVER, else `redis-server` on PATH) and
 /// waits until it answers. No persistence; everything lives in a temporary directory removed
 /// on destruction. The server dies with the test process even if that crashes.
