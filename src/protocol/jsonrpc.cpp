@@ -177,6 +177,11 @@ jsonrpc_server_codec::jsonrpc_server_codec(std::string queue, message_limits lim
     : queue_(std::move(queue)), limits_(limits), reply_ttl_(reply_ttl), policy_(std::move(policy)),
       prefix_(policy_.prefix.empty() ? queue_ + ":rpc:" : policy_.prefix), max_batch_(max_batch) {}
 
+std::string jsonrpc_server_codec::heartbeat_key(std::string_view /*server_kind*/, std::string_view server_id) const {
+    // Outside the reply namespace "<queue>:rpc:", like the classic dialect's.
+    return queue_ + ":server:" + std::string(server_id) + ":alive";
+}
+
 std::vector<std::string> jsonrpc_server_codec::queues(std::span<const std::string> /*methods*/) const {
     return {queue_};
 }

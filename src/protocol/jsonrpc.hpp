@@ -45,6 +45,8 @@ public:
 
     /// Just the one request list.
     [[nodiscard]] std::vector<std::string> queues(std::span<const std::string> methods) const override;
+    /// `<queue>:server:<server_id>:alive`, as in the classic dialect (a redisrpc extension).
+    [[nodiscard]] std::string heartbeat_key(std::string_view server_kind, std::string_view server_id) const override;
 
     /// Never throws.
     /// - Single request: one call (wants_reply = false for a notification), or rejected with

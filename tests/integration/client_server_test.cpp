@@ -419,19 +419,22 @@ TEST_F(ClientServer, PerMethodStatsAndTheBuiltinRpcStatsMethod) {
     EXPECT_GE(j.at("requests").get<int>(), 12);
 }
 
-TEST_F(ClientServer, ClassicServersKeepAHeartbeatKeyWhileServing) {
+TEST_F(ClientServer, ClassicAndJsonRpcEndpointsKeepAHeartbeatKeyWhileServing) {
     redisrpc::server srv{url, queue, {.server_id = "srv1"}};
     srv.bind("one", [] { return 1; });
+    srv.listen(redisrpc::dialect::jsonrpc, queue + ".jsonrpc");
     raw_redis raw{url};
-    const std::string key = queue + ":server:srv1:alive";
+    const std::vector<std::string> keys{queue + ":server:srv1:alive", queue + ".jsonrpc:server:srv1:alive"};
     {
         running_server running{srv};
-        ASSERT_TRUE(wait_until([&] { return raw.exists(key); }));
-        const auto ttl = raw.ttl(key);
-        EXPECT_GT(ttl, 0);
-        EXPECT_LE(ttl, 4);
+        for (const auto& key : keys) {
+            ASSERT_TRUE(wait_until([&] { return raw.exists(key); })) << key;
+            const auto ttl = raw.ttl(key);
+            EXPECT_GT(ttl, 0);
+            EXPECT_LE(ttl, 4);
+        }
     }
-    EXPECT_FALSE(raw.exists(key)) << "a stopped server removes its heartbeat";
+    for (const auto& key : keys) EXPECT_FALSE(raw.exists(key)) << "a stopped server removes its heartbeat " << key;
 }
 
 } // namespace
