@@ -189,7 +189,15 @@ TEST(HostileInput, AFloodOfBadMessagesDoesNotGrowTheServer) {
     const long after = rss_kib();
     ASSERT_GT(before, 0);
     // ~1000 hostile messages (several of them megabytes) later, the process has not kept them.
-    EXPECT_LT(after - before, 32 * 1024) << "RSS grew from " << before << " to " << after << " KiB";
+    // Under AddressSanitizer freed memory sits in its quarantine (256 MiB by default) and still
+    // counts as resident, so the bound there is the quarantine plus the same margin; leaks in
+    // that build are LeakSanitizer's to find.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr long allowed_kib = (256 + 32) * 1024;
+#else
+    constexpr long allowed_kib = 32 * 1024;
+#endif
+    EXPECT_LT(after - before, allowed_kib) << "RSS grew from " << before << " to " << after << " KiB";
     redisrpc::client c{url, queue, {.timeout = 5s}};
     EXPECT_EQ(c.call<double>("add", 2), 2.0);
 }
