@@ -108,7 +108,10 @@ peer::peer(const std::string& role, const settings& s, const std::string& queue)
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM); // the bench died: the peer goes too
         if (::getppid() != me) ::_exit(3);
-        ::fcntl(fds[1], F_SETFD, 0); // the write end survives exec
+        // Only the readiness pipe survives exec: not this process's Redis connections.
+        ::close_range(3, static_cast<unsigned>(fds[1]) - 1, 0);
+        ::close_range(static_cast<unsigned>(fds[1]) + 1, ~0U, 0);
+        ::fcntl(fds[1], F_SETFD, 0);
         ::execv(exe, argv.data());
         ::_exit(127);
     }
@@ -206,11 +209,11 @@ long rss_kib(pid_t pid) {
     return 0;
 }
 
-double cpu_seconds(pid_t pid) {
+std::pair<double, double> cpu_user_system(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto close = text.rfind(')'); // the command name may hold spaces and parentheses
-    if (close == std::string::npos) return -1;
+    if (close == std::string::npos) return {-1.0, -1.0};
     std::istringstream fields(text.substr(close + 2));
     std::string field;
     unsigned long long utime = 0, stime = 0;
@@ -219,7 +222,13 @@ double cpu_seconds(pid_t pid) {
         if (i == 14) utime = std::stoull(field);
         if (i == 15) stime = std::stoull(field);
     }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
+}
+
+double cpu_seconds(pid_t pid) {
+    const auto [user, system] = cpu_user_system(pid);
+    return user < 0 ? -1.0 : user + system;
 }
 
 std::vector<thread_usage> threads_of(pid_t pid) {

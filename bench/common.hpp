@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,6 @@ struct settings {
     std::optional<std::chrono::milliseconds> timeout;  ///< client_options.timeout (library default if unset)
     bool msgpack = false;                              ///< client_options.encoding = msgpack
     bool run_floor = true, run_rpc = true;
-    std::string only;                                   ///< run only rows whose name contains this
 };
 
 /// One row of the table.
@@ -114,6 +114,8 @@ void peer_ready();
 [[nodiscard]] long rss_kib(pid_t pid);
 /// CPU time (user + system, all threads) a process has used so far, in seconds; < 0 if unknown.
 [[nodiscard]] double cpu_seconds(pid_t pid);
+/// The same split into user and system time (seconds); {-1, -1} if unknown.
+[[nodiscard]] std::pair<double, double> cpu_user_system(pid_t pid);
 /// Per-thread CPU seconds and context switches (voluntary + involuntary) of a process, by
 /// thread id in ascending order (creation order, barring pid wrap-around).
 struct thread_usage {

@@ -5,6 +5,7 @@
 
 #include <redisrpc/error.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <stdexcept>
@@ -111,6 +112,41 @@ result floor_batched(const settings& s, const std::string& queue, std::size_t k)
         to_send = n;
     }
     return w.finish("floor batched (BLMPOP)", k);
+}
+
+void floor_calls_sequential(const settings& s, const std::string& queue, std::uint64_t n) {
+    detail::connection conn(redisrpc::parse_url(s.url));
+    const std::string reply_key = queue + ":rpc:" + token(20);
+    const std::string request = floor_request(reply_key);
+    detail::command_buffer cmds;
+    cmds.add({"RPUSH", queue, request});
+    cmds.add({"BLPOP", reply_key, client_pop_timeout});
+    for (std::uint64_t i = 0; i < n; ++i) checked_pop(conn.pipeline(cmds, clock::now() + io_margin));
+}
+
+void floor_calls_batched(const settings& s, const std::string& queue, std::uint64_t n, std::size_t k) {
+    detail::connection conn(redisrpc::parse_url(s.url));
+    const std::string reply_key = queue + ":rpc:" + token(20);
+    const std::string request = floor_request(reply_key);
+    const std::string count = std::to_string(k);
+    detail::command_buffer cmds;
+    std::vector<std::string_view> argv;
+    std::uint64_t sent = 0, done = 0;
+    std::size_t to_send = static_cast<std::size_t>(std::min<std::uint64_t>(k, n));
+    while (done < n) {
+        cmds.clear();
+        if (to_send > 0) {
+            argv.assign({"RPUSH", queue});
+            argv.insert(argv.end(), to_send, request);
+            cmds.add(std::span<const std::string_view>(argv));
+            sent += to_send;
+        }
+        cmds.add({"BLMPOP", client_pop_timeout, "1", reply_key, "LEFT", "COUNT", count});
+        const auto results = conn.pipeline(cmds, clock::now() + io_margin);
+        const std::size_t got = checked_pop(results).elements[1].elements.size();
+        done += got;
+        to_send = static_cast<std::size_t>(std::min<std::uint64_t>(got, n - sent));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ namespace bench {
 result floor_sequential(const settings& s, const std::string& queue);
 result floor_batched(const settings& s, const std::string& queue, std::size_t k);
 
+/// Fixed-count variants for profilers: `n` calls, no timing.
+void floor_calls_sequential(const settings& s, const std::string& queue, std::uint64_t n);
+void floor_calls_batched(const settings& s, const std::string& queue, std::uint64_t n, std::size_t k);
+
 /// Peer roles.
 int floor_server_sequential(const settings& s, const std::string& queue);
 int floor_server_batched(const settings& s, const std::string& queue);

@@ -17,6 +17,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,7 +45,8 @@ and prints a table. Stops by itself; only loopback TCP or unix sockets make sens
   --duration T         measured time per row (default 3s; units ms or s)
   --warmup T           unmeasured time before each row (default 500ms)
   --repeat N           full cycles; each row reports its median cycle by calls/s (default 1)
-  --k LIST             calls in flight for the throughput rows (default 1,8,64,256)
+  --k LIST             calls in flight for the throughput rows (default 1,8,64,256; none: only
+                       the sequential rows)
   --batch N            server BLMPOP COUNT, floor and redisrpc alike (default 64)
   --workers N          redisrpc server workers (default 1)
   --rss-calls N        calls of the long run that checks the server's RSS (default 1000000; 0 skips)
@@ -55,10 +57,12 @@ and prints a table. Stops by itself; only loopback TCP or unix sockets make sens
   --no-floor, --no-rpc skip those rows
 
 Fixed-count mode (for profilers, e.g. valgrind --tool=callgrind on either side):
-  --calls N --mode rpc-seq|rpc-callbacks [--k K] [--queue Q --external-server]
+  --calls N --mode rpc-seq|rpc-callbacks|floor-seq|floor-batched [--k K]
+          [--queue Q --external-server]
                        runs N calls and prints rate and CPU time per call of each process;
                        with --external-server no peer is started: serve Q yourself with
-                       `redisrpc_bench --role rpc-server --url URL --queue Q`
+                       `redisrpc_bench --role rpc-server --url URL --queue Q` (or the
+                       floor-seq-server / floor-batch-server roles for the floor modes)
 )";
 
 // ---------------------------------------------------------------------------------------------
@@ -75,6 +79,7 @@ std::chrono::milliseconds parse_time(const std::string& text) {
 
 std::vector<std::size_t> parse_list(const std::string& text) {
     std::vector<std::size_t> out;
+    if (text == "none") return out; // sequential rows only
     std::istringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
@@ -276,14 +281,17 @@ std::string fixed(double v, int decimals) {
 }
 
 std::string thousands(double v) {
-    std::string digits = std::to_string(static_cast<long long>(v + 0.5));
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
-    return digits;
+    const std::string digits = std::to_string(static_cast<long long>(v + 0.5));
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
 }
 
 std::string cpu_text(double us) { return us < 0 ? "?" : fixed(us, 1); }
 
-std::string ratio_text(double num, double den) { return den > 0 && num > 0 ? fixed(num / den, 2) : "—"; }
 
 struct row_key {
     int order;
@@ -303,8 +311,8 @@ int run_table(const settings& s) {
     const double load = load_average();
     std::printf("redisrpc_bench — redisrpc %s vs the raw Redis floor\n\n", REDISRPC_VERSION_STRING);
     std::printf("- transport: %s (%s), redis %s\n", transport.c_str(), s.url.c_str(), redis.version.c_str());
-    std::printf("- machine: %ld CPUs, %s; load average at start %.2f%s\n", ::sysconf(_SC_NPROCESSORS_ONLN),
-                cpu_model().c_str(), load, load > 1.0 ? " (BUSY: figures are disturbed, re-run when quiet)" : "");
+    std::printf("- machine: %ld CPUs, %s; load average at start %.2f\n", ::sysconf(_SC_NPROCESSORS_ONLN),
+                cpu_model().c_str(), load);
     std::printf("- each row: %lld ms warm-up + %lld ms measured, median of %d cycle(s); server workers=%zu, "
                 "BLMPOP COUNT %zu\n",
                 static_cast<long long>(s.warmup.count()), static_cast<long long>(s.duration.count()), s.repeat,
@@ -322,6 +330,7 @@ int run_table(const settings& s) {
         floor_batch_peer.emplace("floor-batch-server", s, q_floor_batch);
     }
     long rss_start = 0;
+    const long client_rss_start = rss_kib(::getpid());
     std::optional<redisrpc::client> cli;
     if (s.run_rpc) {
         rpc_peer.emplace("rpc-server", s, q_rpc);
@@ -379,54 +388,120 @@ int run_table(const settings& s) {
         if (*p) stops += " " + (*p)->stop();
 
     // ---- the table ----
-    auto pick = [&](const row_key& key) -> const result* {
-        const auto it = rows.find(key);
-        if (it == rows.end() || it->second.empty()) return nullptr;
-        return &median_by(it->second, [](const result& r) { return r.rate(); });
+    // Every figure is the median over the cycles; a ratio is the median of the per-cycle ratios
+    // (floor and redisrpc rows of one cycle run back to back, so they saw the same machine).
+    struct summary {
+        std::string name, mix;
+        std::size_t k = 1;
+        double rate = 0, p50 = 0, p99 = 0, cpu_client = -1, cpu_server = -1, cpu_redis = -1, commands = -1,
+               others = -1;
+        std::uint64_t errors = 0;
     };
+    auto median = [](std::vector<double> v) {
+        if (v.empty()) return -1.0;
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    };
+    auto field = [&](const std::vector<result>& runs, auto get) {
+        std::vector<double> v;
+        for (const auto& r : runs) v.push_back(get(r));
+        return median(v);
+    };
+    auto summarize = [&](const row_key& key) -> std::optional<summary> {
+        const auto it = rows.find(key);
+        if (it == rows.end() || it->second.empty()) return std::nullopt;
+        const auto& runs = it->second;
+        summary m;
+        m.name = runs.front().name;
+        m.k = runs.front().k;
+        m.rate = field(runs, [](const result& r) { return r.rate(); });
+        m.p50 = field(runs, [](const result& r) { return r.p50_us; });
+        m.p99 = field(runs, [](const result& r) { return r.p99_us; });
+        m.cpu_client = field(runs, [](const result& r) { return r.cpu_client_us; });
+        m.cpu_server = field(runs, [](const result& r) { return r.cpu_server_us; });
+        m.cpu_redis = field(runs, [](const result& r) { return r.cpu_redis_us; });
+        m.commands = field(runs, [](const result& r) { return r.redis_commands; });
+        m.others = field(runs, [](const result& r) { return r.others_cores; });
+        for (const auto& r : runs) m.errors += r.errors;
+        m.mix = median_by(runs, [](const result& r) { return r.rate(); }).redis_mix;
+        return m;
+    };
+    struct ratio {
+        double median = -1, low = -1, high = -1;
+    };
+    auto ratio_of = [&](const row_key& num, const row_key& den, bool by_rate) {
+        ratio out;
+        const auto a = rows.find(num), b = rows.find(den);
+        if (a == rows.end() || b == rows.end()) return out;
+        std::vector<double> v;
+        for (std::size_t i = 0; i < std::min(a->second.size(), b->second.size()); ++i) {
+            const double x = by_rate ? a->second[i].rate() : a->second[i].p50_us;
+            const double y = by_rate ? b->second[i].rate() : b->second[i].p50_us;
+            if (x > 0 && y > 0) v.push_back(x / y);
+        }
+        if (v.empty()) return out;
+        out.median = median(v);
+        out.low = *std::min_element(v.begin(), v.end());
+        out.high = *std::max_element(v.begin(), v.end());
+        return out;
+    };
+    auto ratio_cell = [](const ratio& r) {
+        if (r.median < 0) return std::string("—");
+        std::string t = fixed(r.median, 2);
+        if (r.high > r.low) t += " (" + fixed(r.low, 2) + "–" + fixed(r.high, 2) + ")";
+        return t;
+    };
+
     std::printf("| measurement | K | calls/s | p50 µs | p99 µs | calls/s vs floor | p50 vs floor | "
                 "CPU µs/call client · server · redis | redis cmds/call | other procs' CPU | errors |\n");
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     std::vector<std::string> mixes;
-    auto print_row = [&](const result& r, const result* floor) {
-        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s · %s · %s | %s | %s | %llu |\n", r.name.c_str(), r.k,
-                    thousands(r.rate()).c_str(), fixed(r.p50_us, 1).c_str(), fixed(r.p99_us, 1).c_str(),
-                    floor ? ratio_text(r.rate(), floor->rate()).c_str() : "—",
-                    floor ? ratio_text(r.p50_us, floor->p50_us).c_str() : "—", cpu_text(r.cpu_client_us).c_str(),
-                    cpu_text(r.cpu_server_us).c_str(), cpu_text(r.cpu_redis_us).c_str(),
-                    r.redis_commands < 0 ? "?" : fixed(r.redis_commands, 2).c_str(),
-                    r.others_cores < 0 ? "?" : (fixed(r.others_cores * 100, 0) + "%").c_str(),
-                    static_cast<unsigned long long>(r.errors));
-        mixes.push_back("- " + r.name + ", K=" + std::to_string(r.k) + ": " + r.redis_mix);
+    auto print_row = [&](const row_key& key, const std::optional<row_key>& floor_key) {
+        const auto m = summarize(key);
+        if (!m) return;
+        const ratio by_rate = floor_key ? ratio_of(key, *floor_key, true) : ratio{};
+        const ratio by_p50 = floor_key ? ratio_of(key, *floor_key, false) : ratio{};
+        std::printf("| %s | %zu | %s | %s | %s | %s | %s | %s · %s · %s | %s | %s | %llu |\n", m->name.c_str(), m->k,
+                    thousands(m->rate).c_str(), fixed(m->p50, 1).c_str(), fixed(m->p99, 1).c_str(),
+                    ratio_cell(by_rate).c_str(), ratio_cell(by_p50).c_str(), cpu_text(m->cpu_client).c_str(),
+                    cpu_text(m->cpu_server).c_str(), cpu_text(m->cpu_redis).c_str(),
+                    m->commands < 0 ? "?" : fixed(m->commands, 2).c_str(),
+                    m->others < 0 ? "?" : (fixed(m->others * 100, 0) + "%").c_str(),
+                    static_cast<unsigned long long>(m->errors));
+        mixes.push_back("- " + m->name + ", K=" + std::to_string(m->k) + ": " + m->mix);
     };
-    const result* floor_seq = pick({0, "floor", 1});
-    if (floor_seq) print_row(*floor_seq, nullptr);
-    if (const auto* r = pick({1, "rpc", 1})) print_row(*r, floor_seq);
+    const row_key floor_seq{0, "floor", 1};
+    print_row(floor_seq, std::nullopt);
+    print_row({1, "rpc", 1}, floor_seq);
     for (const auto k : s.windows) {
-        const result* floor_k = pick({2, "floor", k});
-        if (floor_k) print_row(*floor_k, nullptr);
-        if (const auto* r = pick({3, "futures", k})) print_row(*r, floor_k);
-        if (const auto* r = pick({4, "callbacks", k})) print_row(*r, floor_k);
+        const row_key floor_k{2, "floor", k};
+        print_row(floor_k, std::nullopt);
+        print_row({3, "futures", k}, floor_k);
+        print_row({4, "callbacks", k}, floor_k);
     }
+    std::printf("\nFigures are medians over the cycles; ratios are medians of per-cycle ratios (range in "
+                "parentheses), each redisrpc row against the floor row run just before it.\n");
+    double worst_others = 0;
+    for (const auto& [key, runs] : rows)
+        for (const auto& r : runs) worst_others = std::max(worst_others, r.others_cores);
+    std::printf("Disturbance: other processes used at most %.0f%% of a core during any measured row%s\n",
+                worst_others * 100,
+                worst_others > 0.2 ? " — BUSY machine, the figures are disturbed; re-run when quiet." : ".");
 
     std::printf("\nRedis commands per call (INFO commandstats, whole row incl. warm-up):\n");
     for (const auto& m : mixes) std::printf("%s\n", m.c_str());
 
     // ---- targets ----
     std::printf("\nTargets (issue): sequential p50 ≤ 1.15× floor; K=64 throughput ≥ 0.70× batched floor.\n");
-    if (const auto* r = pick({1, "rpc", 1}); r && floor_seq && floor_seq->p50_us > 0) {
-        const double ratio = r->p50_us / floor_seq->p50_us;
-        std::printf("- sequential p50: %.1f µs vs %.1f µs = %.2f× → %s\n", r->p50_us, floor_seq->p50_us, ratio,
-                    ratio <= 1.15 ? "MET" : "MISSED");
+    if (const auto r = ratio_of({1, "rpc", 1}, floor_seq, false); r.median > 0) {
+        std::printf("- sequential p50: %s× the floor → %s\n", ratio_cell(r).c_str(),
+                    r.median <= 1.15 ? "MET" : "MISSED");
     }
-    if (const auto* f = pick({2, "floor", 64}); f && f->rate() > 0) {
-        for (const auto* which : {"futures", "callbacks"}) {
-            if (const auto* r = pick({std::string(which) == "futures" ? 3 : 4, which, 64})) {
-                const double ratio = r->rate() / f->rate();
-                std::printf("- K=64 %s: %s vs %s calls/s = %.2f× → %s\n", which, thousands(r->rate()).c_str(),
-                            thousands(f->rate()).c_str(), ratio, ratio >= 0.70 ? "MET" : "MISSED");
-            }
-        }
+    for (const auto* which : {"futures", "callbacks"}) {
+        const auto r = ratio_of({std::string(which) == "futures" ? 3 : 4, which, 64}, {2, "floor", 64}, true);
+        if (r.median > 0)
+            std::printf("- K=64 %s throughput: %s× the batched floor → %s\n", which, ratio_cell(r).c_str(),
+                        r.median >= 0.70 ? "MET" : "MISSED");
     }
 
     // ---- memory ----
@@ -443,7 +518,8 @@ int run_table(const settings& s) {
                 std::printf(" %s→%ld", thousands(static_cast<double>(done)).c_str(), kib);
             std::printf(" KiB");
         }
-        std::printf(".\nClient RSS at the end: %ld KiB.\n", client_rss);
+        std::printf(".\nClient (this process) RSS: %ld KiB at start, %ld KiB at the end.\n", client_rss_start,
+                    client_rss);
     }
     std::printf("Redis: %s. Peers:%s.\n", leftover_keys(s, run_id).c_str(), stops.c_str());
     return 0;
@@ -456,14 +532,20 @@ int run_fixed(const command_line& c) {
     redisrpc::set_log_level(redisrpc::log_level::warning);
     const auto redis = ask_redis(c.s);
     const std::string queue = c.queue.empty() ? "redisrpc_bench:" + token(8) + ":calc" : c.queue;
+    const bool floor = c.mode.rfind("floor-", 0) == 0;
     std::optional<peer> server;
-    if (!c.external_server) server.emplace("rpc-server", c.s, queue);
+    if (!c.external_server)
+        server.emplace(c.mode == "floor-seq" ? "floor-seq-server" : floor ? "floor-batch-server" : "rpc-server", c.s,
+                       queue);
     const pid_t server_pid = server ? server->pid() : -1;
     redisrpc::client cli(c.s.url, queue, client_options(c.s));
-    cli.call<double>("add", 5.0); // connects
+    if (!floor) cli.call<double>("add", 5.0); // connects
     redisrpc::detail::connection stats(redisrpc::parse_url(c.s.url));
     const auto commands_before = command_calls(stats);
     const auto before = cpu_now(server_pid, redis.pid);
+    const auto client_split_before = cpu_user_system(::getpid());
+    const auto server_split_before = server_pid > 0 ? cpu_user_system(server_pid) : std::pair{-1.0, -1.0};
+    const auto redis_split_before = redis.pid > 0 ? cpu_user_system(redis.pid) : std::pair{-1.0, -1.0};
     const auto client_threads_before = threads_of(::getpid());
     const auto server_threads_before = server_pid > 0 ? threads_of(server_pid) : std::vector<thread_usage>{};
     const auto t0 = clock::now();
@@ -486,8 +568,12 @@ int run_fixed(const command_line& c) {
                          thousands(secs > 0 ? static_cast<double>(done - last.first) / secs : 0).c_str());
             last = {done, now};
         });
+    } else if (c.mode == "floor-seq") {
+        floor_calls_sequential(c.s, queue, c.calls);
+    } else if (c.mode == "floor-batched") {
+        floor_calls_batched(c.s, queue, c.calls, c.k);
     } else {
-        throw std::invalid_argument("--mode must be rpc-seq or rpc-callbacks");
+        throw std::invalid_argument("--mode must be rpc-seq, rpc-callbacks, floor-seq or floor-batched");
     }
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
     const auto after = cpu_now(server_pid, redis.pid);
@@ -500,6 +586,14 @@ int run_fixed(const command_line& c) {
                 per(before.client, after.client).c_str(), per(before.server, after.server).c_str(),
                 per(before.redis, after.redis).c_str(),
                 others_cores(before, after) < 0 ? "?" : fixed(others_cores(before, after) * 100, 0).c_str());
+    auto split = [n](const char* who, std::pair<double, double> a, std::pair<double, double> b) {
+        if (a.first < 0 || b.first < 0) return;
+        std::printf("%s CPU µs/call: user %.1f, system %.1f\n", who, (b.first - a.first) * 1e6 / n,
+                    (b.second - a.second) * 1e6 / n);
+    };
+    split("client", client_split_before, cpu_user_system(::getpid()));
+    if (server_pid > 0) split("server", server_split_before, cpu_user_system(server_pid));
+    if (redis.pid > 0) split("redis", redis_split_before, cpu_user_system(redis.pid));
     auto per_thread = [n](const char* who, const std::vector<thread_usage>& a, const std::vector<thread_usage>& b) {
         std::printf("%s threads (CPU µs/call, context switches/call):", who);
         for (const auto& t : b) {

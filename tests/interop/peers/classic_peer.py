@@ -16,6 +16,7 @@ Run with Debian's /usr/bin/python3 (it has python3-redis).
 """
 import argparse
 import json
+import os
 import random
 import signal
 import string
@@ -191,7 +192,9 @@ def main():
     p.add_argument("script", nargs="?")
     a = p.parse_intermixed_args()
     # Exit cleanly (status 0) on SIGTERM, even while blocked in BLPOP.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # os._exit, not sys.exit: a SystemExit raised inside a finaliser (redis-py's
+    # Pipeline.__del__) is swallowed and the server would keep popping.
+    signal.signal(signal.SIGTERM, lambda *_: (sys.stdout.flush(), os._exit(0)))
     r = redis.Redis.from_url(a.url)
     if a.mode == "server":
         serve(r, a.queue, a.once, a.delete_queue)

@@ -15,6 +15,7 @@ Run with Debian's /usr/bin/python3 (it has python3-redis).
 """
 import argparse
 import json
+import os
 import math
 import signal
 import sys
@@ -216,7 +217,9 @@ def main():
     p.add_argument("--timeout", type=float, default=1.0)  # P2: clients wait 1 s by default
     p.add_argument("script", nargs="?")
     a = p.parse_intermixed_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # exit cleanly, even inside BLPOP
+    # os._exit, not sys.exit: a SystemExit raised inside a finaliser (redis-py's
+    # Pipeline.__del__) is swallowed and the server would keep popping.
+    signal.signal(signal.SIGTERM, lambda *_: (sys.stdout.flush(), os._exit(0)))
     r = redis.Redis.from_url(a.url, socket_timeout=10)
     if a.mode == "server":
         serve(r, a.prefix, a.name, a.id, a.once)
