@@ -92,6 +92,57 @@ TEST(Delivery, FailFastClientRefusesAtOnceWhenNoServerIsAlive) {
     EXPECT_EQ(raw.llen("deliv:nobody"), 0) << "nothing may be sent";
 }
 
+TEST(Delivery, ExpiredRequestsAreNeverStartedAndAreCounted) {
+    redis_server redis;
+    const std::string q = "deliv:expired";
+    std::atomic<int> runs{0};
+    server srv(redis.url(), q, {.poll_interval = 50ms});
+    srv.bind("echo", [&runs](const std::string& s) {
+        ++runs;
+        return s;
+    });
+    raw_redis raw(redis.url());
+    // Queued before any server runs: one already past its deadline, one with a minute to go.
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    auto request = [&](const std::string& arg, long long deadline, const std::string& reply) {
+        return nlohmann::json{{"function_call", {{"name", "echo"}, {"args", {arg}}}},
+                              {"response_queue", reply},
+                              {"id", arg},
+                              {"deadline_ms", deadline}}
+            .dump();
+    };
+    raw.run({"RPUSH", q, request("late", now_ms - 1, q + ":rpc:late"), request("live", now_ms + 60000, q + ":rpc:live")});
+    running_server running(srv);
+    const auto late = raw.blpop(q + ":rpc:late", 5);
+    ASSERT_TRUE(late.has_value());
+    EXPECT_NE(late->find("expired"), std::string::npos) << *late;
+    const auto live = raw.blpop(q + ":rpc:live", 5);
+    ASSERT_TRUE(live.has_value());
+    EXPECT_NE(live->find("\"return_value\":\"live\""), std::string::npos) << *live;
+    EXPECT_EQ(runs.load(), 1);
+    EXPECT_EQ(srv.stats().expired, 1U);
+}
+
+TEST(Delivery, AtLeastOnceWithSeveralQueuesCodility) {
+    redis_server redis;
+    const std::string prefix = "deliv:cod";
+    server srv(redis.url(), prefix,
+               {.dialect = dialect::codility, .poll_interval = 50ms, .delivery = delivery::at_least_once});
+    srv.bind("inc", [](int x) { return x + 1; }, {"x"});
+    srv.bind("neg", [](int x) { return -x; }, {"x"});
+    running_server running(srv);
+    client c(redis.url(), prefix, {.dialect = dialect::codility, .timeout = 5s});
+    for (int i = 0; i < 10; ++i) {
+        EXPECT_EQ(c.call<int>("inc", kw{{"x", i}}), i + 1);
+        EXPECT_EQ(c.call<int>("neg", kw{{"x", i}}), -i);
+    }
+    EXPECT_TRUE(wait_until([&] { return redis.keys(prefix + ":*:processing:*").empty(); }, 5s));
+    running.stop();
+    expect_no_leaked_keys(redis);
+}
+
 TEST(Delivery, EvictionWarningOnlyForPoliciesThatEvict) {
     EXPECT_TRUE(detail::eviction_warning("noeviction", 1 << 20).empty());
     EXPECT_NE(detail::eviction_warning("allkeys-lru", 1 << 20).find("allkeys-lru"), std::string::npos);

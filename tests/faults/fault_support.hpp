@@ -225,6 +225,20 @@ public:
         return who;
     }
 
+    /// The server that started any call first, once one did (empty after `limit`).
+    std::string wait_any_started(std::chrono::milliseconds limit = 10s) const {
+        std::string who;
+        wait_until(
+            [&] {
+                for (const auto& [token, ids] : starts()) {
+                    if (!ids.empty()) who = ids.front();
+                }
+                return !who.empty();
+            },
+            limit);
+        return who;
+    }
+
     /// Every server not killed by the test is still running.
     void expect_alive(const std::vector<std::string>& ids) {
         for (const auto& id : ids) {

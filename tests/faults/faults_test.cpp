@@ -47,6 +47,44 @@ TEST(Faults, RedisKilledAndRestartedUnderLoad) {
     check_history(h, svc, {.at_least_once = false});
     svc.expect_alive({"s1", "s2"});
     EXPECT_EQ(c.call<std::string>("work", "final", 0), "final");
+    // No busy loop while Redis was down: capped exponential backoff, a handful of attempts.
+    for (const auto* id : {"s1", "s2"}) {
+        const std::string out = svc.process(id).output();
+        int attempts = 0;
+        for (auto at = out.find("cannot reach redis"); at != std::string::npos;
+             at = out.find("cannot reach redis", at + 1)) {
+            ++attempts;
+        }
+        EXPECT_LE(attempts, 12) << id << " retried too often:\n" << out;
+    }
+    svc.stop_gracefully();
+    expect_no_leaked_keys(redis);
+}
+
+TEST(Faults, SigtermAnswersTakenCallsAndLeavesTheRestQueued) {
+    redis_server redis;
+    service svc(redis, "faults:sigterm");
+    svc.start("s1", most);
+    client c(redis.url(), svc.queue());
+    history h;
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 4; ++i) {
+        callers.emplace_back([&, i] { h.add(timed_call(c, "t" + std::to_string(i), 300, 10s)); });
+    }
+    ASSERT_EQ(svc.wait_any_started(), "s1");
+    svc.process("s1").signal(SIGTERM);
+    const auto code = svc.process("s1").wait_for(10s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 0) << svc.process("s1").output();
+    // Whatever s1 did not take is still queued: a new server answers it.
+    svc.start("s2", most);
+    for (auto& t : callers) {
+        t.join();
+    }
+    for (const auto& r : h.all()) {
+        EXPECT_EQ(r.kind, outcome::result) << r.token << ": " << r.text;
+    }
+    check_history(h, svc, {.at_least_once = false, .all_accepted_run = true});
     svc.stop_gracefully();
     expect_no_leaked_keys(redis);
 }
@@ -142,21 +180,16 @@ TEST(Faults, ServerKilledMidCallAtLeastOnce) {
     std::vector<std::thread> callers;
     for (int i = 0; i < 6; ++i)
         callers.emplace_back([&, i] { h.add(timed_call(c, "job" + std::to_string(i), 400, 20s)); });
-    std::string who; // the first server to start any of them
-    ASSERT_TRUE(wait_until(
-        [&] {
-            for (const auto& [token, ids] : svc.starts())
-                if (!ids.empty())
-                    who = ids.front();
-            return !who.empty();
-        },
-        10s));
+    const std::string who = svc.wait_any_started(); // the first server to start any of them
+    ASSERT_FALSE(who.empty());
     svc.process(who).signal(SIGKILL);
-    for (auto& t : callers)
+    for (auto& t : callers) {
         t.join();
+    }
     // Every request was accepted: every one must have run (the reaper gave the victim's back).
-    for (const auto& r : h.all())
+    for (const auto& r : h.all()) {
         EXPECT_EQ(r.kind, outcome::result) << r.token << ": " << r.text;
+    }
     check_history(h, svc, {.at_least_once = true, .all_accepted_run = true});
     const std::string survivor = who == "s1" ? "s2" : "s1";
     svc.expect_alive({survivor});
