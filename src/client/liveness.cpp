@@ -2,6 +2,8 @@
 
 #include <redisrpc/error.hpp>
 
+#include <algorithm>
+
 namespace redisrpc::detail {
 
 liveness_check::liveness_check(connection_options options, std::string pattern,
@@ -9,8 +11,16 @@ liveness_check::liveness_check(connection_options options, std::string pattern,
     : options_(std::move(options)), pattern_(std::move(pattern)), trust_(trust) {}
 
 bool liveness_check::any_alive(clock::time_point deadline) {
-    if (!conn_ || conn_->broken())
-        conn_ = std::make_unique<connection>(options_);
+    if (!conn_ || conn_->broken()) {
+        // Within the call's deadline, as for the calls themselves (a frozen Redis accepts, then is silent).
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        connection_options bounded = options_;
+        bounded.connect_timeout =
+            std::max(std::chrono::milliseconds(1), std::min(left, options_.connect_timeout));
+        bounded.command_timeout =
+            std::max(std::chrono::milliseconds(1), std::min(left, options_.command_timeout));
+        conn_ = std::make_unique<connection>(bounded);
+    }
     std::string cursor = "0";
     do {
         const reply r = conn_->execute({"SCAN", cursor, "MATCH", pattern_, "COUNT", "1000"}, deadline);
