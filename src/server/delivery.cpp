@@ -1,12 +1,12 @@
 #include "server/delivery.hpp"
 
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 #include <redisrpc/error.hpp>
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 
 namespace redisrpc::detail {
 namespace {
@@ -16,6 +16,8 @@ namespace {
 constexpr std::size_t max_extra_moves = 15;
 // A reaper holds its lock for less than the heartbeat period, so the next period can reap again.
 constexpr const char* reaper_lock_ms = "1500";
+// A dead server whose list is drained is forgotten once its last heartbeat is this old.
+constexpr std::int64_t forget_after_ms = 60'000;
 // Most requests returned from one dead server's list per reaper pass.
 constexpr int max_returned_per_pass = 10000;
 
@@ -23,16 +25,6 @@ std::string seconds_text(std::chrono::milliseconds ms) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(std::max<long long>(ms.count(), 10)) / 1000.0);
     return buf;
-}
-
-std::string glob_escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
-            out += '\\';
-        out += c;
-    }
-    return out;
 }
 
 void throw_if_error(const reply& r, std::string_view what) {
@@ -65,6 +57,11 @@ std::string reliable_delivery::delivery_field(std::string_view payload) {
 }
 
 void reliable_delivery::recover_own(connection& conn, clock::time_point deadline) {
+    // Registered before taking anything, so that a reaper can always find this server's lists.
+    command_buffer registration;
+    append_heartbeat(registration);
+    for (const auto& r : conn.pipeline(registration, deadline))
+        throw_if_error(r, "registering the server");
     for (const auto& q : queues_) {
         const std::string mine = processing_key(q);
         int returned = 0;
@@ -182,7 +179,26 @@ std::size_t reliable_delivery::append_acks(command_buffer& cmds, std::span<const
     return 2 * done.size();
 }
 
+std::size_t reliable_delivery::append_heartbeat(command_buffer& cmds) const {
+    const std::string now = std::to_string(unix_now_ms());
+    for (const auto& q : queues_) {
+        cmds.add({"ZADD", consumers_key(q), now, server_id_});
+        cmds.add({"EXPIRE", consumers_key(q), ttl_text_});
+    }
+    return 2 * queues_.size();
+}
+
+void reliable_delivery::deregister(connection& conn, clock::time_point deadline) noexcept {
+    try {
+        for (const auto& q : queues_)
+            (void)conn.execute({"ZREM", consumers_key(q), server_id_}, deadline);
+    } catch (const std::exception&) {
+        // The entry is dropped by a reaper once it is old and its (empty) list drained.
+    }
+}
+
 void reliable_delivery::reap(connection& conn, clock::time_point deadline) {
+    const std::int64_t forget_before = unix_now_ms() - forget_after_ms;
     for (const auto& q : queues_) {
         const reply lock =
             conn.execute({"SET", q + ":reaper", server_id_, "NX", "PX", reaper_lock_ms}, deadline);
@@ -192,23 +208,16 @@ void reliable_delivery::reap(connection& conn, clock::time_point deadline) {
         }
         if (lock.is_nil())
             continue; // another server is reaping this queue now
-        const std::string prefix = q + ":processing:";
-        std::set<std::string> lists;
-        std::string cursor = "0";
-        do {
-            const reply r =
-                conn.execute({"SCAN", cursor, "MATCH", glob_escape(prefix) + "*", "COUNT", "1000"}, deadline);
-            if (r.is_error() || !r.is_array() || r.elements.size() != 2) {
-                log(log_level::warning, "reaper: SCAN failed", r.is_error() ? ": " + r.str : std::string());
-                break;
-            }
-            cursor = r.elements[0].str;
-            for (const auto& k : r.elements[1].elements)
-                lists.insert(k.str);
-        } while (cursor != "0");
-
-        for (const auto& list : lists) {
-            const std::string_view owner = std::string_view(list).substr(prefix.size());
+        // The servers that ever took work from q (not a SCAN: the cost follows the servers, not the
+        // keyspace).
+        const reply members = conn.execute({"ZRANGE", consumers_key(q), "0", "-1", "WITHSCORES"}, deadline);
+        if (members.is_error() || !members.is_array()) {
+            log(log_level::warning, "reaper: ZRANGE failed",
+                members.is_error() ? ": " + members.str : std::string());
+            continue;
+        }
+        for (std::size_t m = 0; m + 1 < members.elements.size(); m += 2) {
+            const std::string& owner = members.elements[m].str;
             if (owner == server_id_)
                 continue;
             const std::string heartbeat = heartbeat_of_(q, owner);
@@ -222,7 +231,9 @@ void reliable_delivery::reap(connection& conn, clock::time_point deadline) {
             const reply alive = conn.execute({"EXISTS", heartbeat}, deadline);
             if (alive.is_error() || alive.integer != 0)
                 continue;
+            const std::string list = q + ":processing:" + owner;
             int returned = 0;
+            bool drained = false;
             while (returned < max_returned_per_pass) {
                 // One atomic move per request: a reaper dying midway loses nothing.
                 const reply r = conn.execute({"LMOVE", list, q, "RIGHT", "LEFT"}, deadline);
@@ -230,13 +241,24 @@ void reliable_delivery::reap(connection& conn, clock::time_point deadline) {
                     log(log_level::warning, "reaper: LMOVE failed: ", r.str);
                     break;
                 }
-                if (r.is_nil())
+                if (r.is_nil()) {
+                    drained = true;
                     break;
+                }
                 ++returned;
             }
             if (returned > 0)
-                log(log_level::warning, "server ", std::string(owner), " stopped heartbeating; returned ",
+                log(log_level::warning, "server ", owner, " stopped heartbeating; returned ",
                     std::to_string(returned), " of its requests to ", q);
+            // Long silent and nothing left: forget it. A server that wakes up after this adds itself
+            // again with its next heartbeat, before it takes any request.
+            std::int64_t last_seen = 0;
+            try {
+                last_seen = std::stoll(members.elements[m + 1].str);
+            } catch (const std::exception&) {
+            }
+            if (drained && last_seen < forget_before)
+                (void)conn.execute({"ZREM", consumers_key(q), owner}, deadline);
         }
     }
 }

@@ -5,8 +5,10 @@
 //    was pushed, in the same pipeline, after the reply transaction;
 //  - a delivery counter per request (hash `<queue>:deliveries`, field = hash of the request
 //    bytes) sends a request delivered more than max_deliveries times to `<queue>:dead`;
-//  - a reaper returns the processing lists of servers whose heartbeat key expired to the head
-//    of their queue; any live server may reap, one at a time per queue (SET NX lock).
+//  - every server taking work from a queue is registered in the sorted set `<queue>:consumers`
+//    (score: its last heartbeat, Unix ms), refreshed with its heartbeat;
+//  - a reaper returns the processing lists of registered servers whose heartbeat key expired to
+//    the head of their queue; any live server may reap, one at a time per queue (SET NX lock).
 // Every key written has a TTL or is consumed: processing lists drain on acknowledgement or
 // reaping, counters are deleted on acknowledgement and expire, the dead-letter list expires.
 
@@ -44,10 +46,18 @@ public:
         return queue + ":deliveries";
     }
     [[nodiscard]] static std::string dead_key(const std::string& queue) { return queue + ":dead"; }
+    [[nodiscard]] static std::string consumers_key(const std::string& queue) { return queue + ":consumers"; }
     /// The counter field of a request: 16 hex digits of a 64-bit FNV-1a hash of its bytes.
     [[nodiscard]] static std::string delivery_field(std::string_view payload);
 
-    /// Puts back what this server id left in its processing lists (a restart with a fixed id).
+    /// Appends the registration refresh (ZADD to `<queue>:consumers`, EXPIRE) that travels with
+    /// every heartbeat. Returns the commands added.
+    std::size_t append_heartbeat(command_buffer& cmds) const;
+    /// Removes this server from the registries (graceful stop, its lists being empty). Never throws.
+    void deregister(connection& conn, clock::time_point deadline) noexcept;
+
+    /// Registers this server, then puts back what this server id left in its processing lists
+    /// (a restart with a fixed id).
     /// @throws error (connection_error, timeout_error) when Redis fails.
     void recover_own(connection& conn, clock::time_point deadline);
 

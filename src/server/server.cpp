@@ -321,6 +321,7 @@ void server::impl::run() {
                 cmds.add({"SET", ep.heartbeat_key, "1", "EX", heartbeat_ttl});
                 ++heartbeat_cmds;
             }
+            if (reliable) heartbeat_cmds += reliable->append_heartbeat(cmds); // reliability
             next_heartbeat = now + heartbeat_period;
         }
         if (!stop_now && reliable) {
@@ -469,6 +470,7 @@ void server::impl::run() {
             log(log_level::error, "stopping with ", std::to_string(unsent.size()), " undelivered replies: ", e.what());
         }
     }
+    if (reliable && conn) reliable->deregister(*conn, clock::now() + conn_opts.command_timeout); // reliability
     for (const auto& ep : endpoints) {
         if (ep.heartbeat_key.empty() || !conn) continue;
         try {

@@ -26,6 +26,7 @@ TEST(Delivery, ReaperReturnsWorkOfDeadServersAndDeadLettersOverDeliveredRequests
     const std::string fresh = classic_request("echo", {"fresh"}, q + ":rpc:fresh");
     const std::string poison = classic_request("echo", {"poison"}, q + ":rpc:poison");
     raw.run({"RPUSH", q + ":processing:ghost", fresh, poison});
+    raw.run({"ZADD", q + ":consumers", "1", "ghost"}); // registered, last heartbeat long ago
     // The poison request was already delivered max_deliveries (2) times.
     raw.run({"HSET", q + ":deliveries", detail::reliable_delivery::delivery_field(poison), "2"});
     // A restarted server finds what it held under its own id and serves it first.
@@ -50,6 +51,8 @@ TEST(Delivery, ReaperReturnsWorkOfDeadServersAndDeadLettersOverDeliveredRequests
     EXPECT_EQ(runs.load(), 2) << "the dead-lettered request must not run";
     EXPECT_FALSE(raw.exists(q + ":rpc:poison"));
     EXPECT_FALSE(raw.exists(q + ":processing:ghost"));
+    EXPECT_TRUE(wait_until([&] { return raw.run({"ZSCORE", q + ":consumers", "ghost"}).is_nil(); }, 5s))
+        << "a long-dead server with nothing left is forgotten";
     // Acknowledged: nothing left in this server's list, counters deleted.
     EXPECT_TRUE(
         wait_until([&] { return !raw.exists(q + ":processing:me") && !raw.exists(q + ":deliveries"); }, 5s));
