@@ -22,6 +22,13 @@ public:
     using error::error;
 };
 
+/// The client was asked to fail fast (client_options::fail_fast_without_server) and no server
+/// of the service had a live heartbeat key: the request was not sent.
+class no_live_server_error : public connection_error {
+public:
+    using connection_error::connection_error;
+};
+
 /// A call did not end within its deadline.
 class timeout_error : public error {
 public:

@@ -100,6 +100,24 @@ struct client_options {
     /// Connections used for calls (sync calls borrow one; async calls share them).
     std::size_t connections = 2;
     message_limits limits{}; ///< applied to every response this client receives
+    // --- reliability (docs/guarantees.md) ---
+    /// Before sending, check that at least one server of the service has a live heartbeat key;
+    /// when none has, the call fails at once with no_live_server_error instead of waiting for its
+    /// deadline. The answer is cached for `live_check_interval`. Needs servers that write
+    /// heartbeats (ours do in every dialect).
+    bool fail_fast_without_server = false;
+    std::chrono::milliseconds live_check_interval = 1s; ///< how long a "servers are alive" answer is trusted
+};
+
+/// What a server promises about the requests it takes (docs/guarantees.md).
+enum class delivery {
+    /// The default: a request is popped and run at most once; a server that dies loses the
+    /// requests it held. Nothing is ever re-sent or re-delivered.
+    at_most_once,
+    /// A request is moved atomically into a per-server processing list and removed only after
+    /// its reply was pushed; the work of a server whose heartbeat expired is returned to the
+    /// queue, so a request may run more than once: handlers must be idempotent.
+    at_least_once,
 };
 
 /// Which reply lists a server may push to. By default only lists inside the service's reply
@@ -137,6 +155,14 @@ struct server_options {
     std::string server_kind = "redisrpc";
     std::string server_id{}; ///< empty: a random id chosen at start
     message_limits limits{}; ///< applied to every request this server receives
+    // --- reliability (docs/guarantees.md) ---
+    /// at_most_once (default) or at_least_once (processing lists, reaper, dead letters).
+    enum delivery delivery = delivery::at_most_once;
+    /// at_least_once: a request delivered this many times without completing goes to the
+    /// dead-letter list `<queue>:dead` instead of running again.
+    std::uint32_t max_deliveries = 3;
+    /// at_least_once: TTL of the dead-letter list and of the delivery counters (refreshed on write).
+    std::chrono::seconds dead_letter_ttl = std::chrono::hours(24 * 7);
 };
 
 } // namespace redisrpc

@@ -212,6 +212,15 @@ void async_engine::receiver_loop() {
 
 void async_engine::timer_loop() {
     std::unique_ptr<connection> control; // for withdrawing timed-out requests
+    // --- reliability: a frozen Redis must not delay the timeouts of the calls queued behind ---
+    // Opening the control connection and each withdrawal are bounded by withdraw_budget; after a
+    // failure no withdrawal is tried for a while (those calls end as "outcome unknown").
+    constexpr auto withdraw_budget = std::chrono::milliseconds(200); // ends within deadline + 250 ms
+    connection_options control_options = options_;
+    control_options.connect_timeout = std::min(control_options.connect_timeout, withdraw_budget);
+    control_options.command_timeout = std::min(control_options.command_timeout, withdraw_budget);
+    clock::time_point no_withdraw_until{};
+    // --- end reliability ---
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         if (timers_.empty()) {
@@ -231,14 +240,15 @@ void async_engine::timer_loop() {
         auto done = take(id, lock);
         lock.unlock();
         bool withdrawn = !sent;
-        if (sent) {
+        if (sent && clock::now() >= no_withdraw_until) {
             try {
-                if (!control) control = std::make_unique<connection>(options_);
-                withdrawn = withdraw_request(*control, request, clock::now() + std::chrono::milliseconds(250));
+                if (!control) control = std::make_unique<connection>(control_options);
+                withdrawn = withdraw_request(*control, request, clock::now() + withdraw_budget);
                 if (control->broken()) control.reset();
             } catch (const error&) {
                 control.reset();
             }
+            if (!control) no_withdraw_until = clock::now() + std::chrono::seconds(1); // reliability
         }
         finish(*done, {nullptr, std::make_exception_ptr(timeout_error(
                                     withdrawn ? "call timed out; no server took the request"

@@ -2,11 +2,14 @@
 
 #include "client/async_engine.hpp"
 #include "client/connection_pool.hpp"
+#include "client/liveness.hpp"
 #include "client/round_trip.hpp"
 #include "client/task_runner.hpp"
 #include "protocol/factory.hpp"
 #include "util/clock.hpp"
 #include "util/random.hpp"
+
+#include <redisrpc/admin.hpp>
 
 #include <mutex>
 
@@ -36,6 +39,9 @@ struct client::impl {
           reply_prefix(opts.reply_prefix.empty() ? queue + ":rpc:" : opts.reply_prefix),
           shared_replies(opts.ids_echoed && opts.dialect != dialect::codility) {
         if (queue.empty()) throw usage_error("client: the queue (or prefix) name must not be empty");
+        if (opts.fail_fast_without_server) // reliability: see client/liveness.hpp
+            liveness = std::make_unique<liveness_check>(pool.options(), admin::heartbeat_pattern(queue, opts.dialect),
+                                                        opts.live_check_interval);
     }
 
     std::string queue;
@@ -44,6 +50,7 @@ struct client::impl {
     connection_pool pool;
     std::string reply_prefix;
     bool shared_replies;
+    std::unique_ptr<liveness_check> liveness; // only with fail_fast_without_server
 
     std::once_flag async_once;
     std::unique_ptr<async_engine> engine;
@@ -109,9 +116,10 @@ nlohmann::json client::call_json(std::string_view method, nlohmann::json args, n
     const auto timeout = options.timeout.value_or(i.opts.timeout);
     const auto deadline = clock::now() + timeout;
     const call_request req = i.make_request(method, std::move(args), std::move(kwargs), timeout);
+    if (i.liveness) i.liveness->require_live_server(deadline); // reliability: fail fast
 
     // Fast path: an idle connection does push + blocking pop itself, with no thread hand-off.
-    if (auto lease = i.pool.try_acquire()) {
+    if (auto lease = i.pool.try_acquire(deadline)) {
         const auto out = i.codec->encode(req, i.reply_prefix + random_token(reply_suffix_length), i.opts.encoding);
         return unwrap(round_trip(**lease, out, deadline, *i.codec));
     }
@@ -138,6 +146,7 @@ void client::async_call_json(std::string_view method, nlohmann::json args, nlohm
     call_request req;
     try {
         req = i.make_request(method, std::move(args), std::move(kwargs), timeout);
+        if (i.liveness) i.liveness->require_live_server(deadline); // reliability: fail fast
     } catch (...) {
         callback({nullptr, std::current_exception()});
         return;

@@ -2,6 +2,8 @@
 
 #include <redisrpc/error.hpp>
 
+#include <algorithm>
+
 namespace redisrpc::detail {
 
 connection_pool::lease::~lease() {
@@ -23,11 +25,19 @@ void connection_pool::give_back(std::unique_ptr<connection> c) {
     available_.notify_one();
 }
 
-connection_pool::lease connection_pool::open_new(std::unique_lock<std::mutex>& lock) {
+connection_pool::lease connection_pool::open_new(std::unique_lock<std::mutex>& lock,
+                                                 clock::time_point deadline) {
     ++open_;
     lock.unlock(); // connecting can take a while; others may use idle connections meanwhile
     try {
-        return lease(this, std::make_unique<connection>(options_));
+        // Connect and handshake within the call's deadline (a paused Redis accepts, then says nothing).
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        connection_options bounded = options_;
+        bounded.connect_timeout =
+            std::max(std::chrono::milliseconds(1), std::min(left, options_.connect_timeout));
+        bounded.command_timeout =
+            std::max(std::chrono::milliseconds(1), std::min(left, options_.command_timeout));
+        return lease(this, std::make_unique<connection>(bounded));
     } catch (...) {
         lock.lock();
         --open_;
@@ -37,14 +47,14 @@ connection_pool::lease connection_pool::open_new(std::unique_lock<std::mutex>& l
     }
 }
 
-std::optional<connection_pool::lease> connection_pool::try_acquire() {
+std::optional<connection_pool::lease> connection_pool::try_acquire(clock::time_point deadline) {
     std::unique_lock lock(mutex_);
     if (!idle_.empty()) {
         auto c = std::move(idle_.back());
         idle_.pop_back();
         return lease(this, std::move(c));
     }
-    if (open_ < max_) return open_new(lock);
+    if (open_ < max_) return open_new(lock, deadline);
     return std::nullopt;
 }
 
@@ -57,7 +67,7 @@ connection_pool::lease connection_pool::acquire(clock::time_point deadline) {
         idle_.pop_back();
         return lease(this, std::move(c));
     }
-    return open_new(lock);
+    return open_new(lock, deadline);
 }
 
 } // namespace redisrpc::detail

@@ -32,8 +32,9 @@ public:
     connection_pool(connection_options options, std::size_t max_connections);
 
     /// A connection if one is idle or may still be opened, without waiting for a busy one.
-    /// @throws connection_error when opening a new connection fails.
-    std::optional<lease> try_acquire();
+    /// Opening one (connect and handshake) ends by `deadline`, so a frozen Redis cannot hold a
+    /// call past its deadline. @throws connection_error when opening a new connection fails.
+    std::optional<lease> try_acquire(clock::time_point deadline);
     /// Waits for a connection until `deadline`. @throws timeout_error (not executed), connection_error.
     lease acquire(clock::time_point deadline);
 
@@ -42,7 +43,7 @@ public:
 private:
     friend class lease;
     void give_back(std::unique_ptr<connection> c);
-    lease open_new(std::unique_lock<std::mutex>& lock);
+    lease open_new(std::unique_lock<std::mutex>& lock, clock::time_point deadline);
 
     connection_options options_;
     std::size_t max_;

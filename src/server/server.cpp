@@ -3,10 +3,12 @@
 #include "protocol/body.hpp"
 #include "protocol/factory.hpp"
 #include "redis/connection.hpp"
+#include "server/delivery.hpp"
 #include "server/execute.hpp"
 #include "server/method_stats.hpp"
 #include "server/reply_writer.hpp"
 #include "server/signals.hpp"
+#include "server/startup_checks.hpp"
 #include "server/worker_pool.hpp"
 #include "util/backoff.hpp"
 #include "util/log.hpp"
@@ -258,6 +260,19 @@ void server::impl::run() {
         for (const auto& k : keys) del.add({"DEL", k});
         conn->pipeline(del, clock::now() + conn_opts.command_timeout);
     }
+    // --- reliability: eviction warning; at-least-once delivery (src/server/delivery.*) ---
+    warn_if_keys_may_be_evicted(*conn, clock::now() + conn_opts.command_timeout);
+    std::optional<reliable_delivery> reliable;
+    std::vector<taken_request> unacked; // taken requests whose replies are in `unsent`
+    if (opts.delivery == delivery::at_least_once) {
+        reliable.emplace(opts, server_id, keys, [this](const std::string& queue, std::string_view id) {
+            const auto owner = queue_owner.find(queue);
+            if (owner == queue_owner.end()) return std::string();
+            return endpoints[owner->second].codec->heartbeat_key(opts.server_kind, id);
+        });
+        reliable->recover_own(*conn, clock::now() + conn_opts.command_timeout);
+    }
+    // --- end reliability ---
     log(log_level::info, "serving ", std::to_string(names.size()), " methods on ", keys.front(),
         keys.size() > 1 ? " and " + std::to_string(keys.size() - 1) + " more lists" : std::string(), " at ",
         conn_opts.address());
@@ -295,18 +310,24 @@ void server::impl::run() {
         }
 
         cmds.clear();
-        const std::size_t reply_cmds = append_replies(cmds, unsent);
+        std::size_t reply_cmds = append_replies(cmds, unsent);
+        if (reliable) reply_cmds += reliable->append_acks(cmds, unacked); // after their replies
         const auto now = clock::now();
         std::size_t heartbeat_cmds = 0;
+        const bool reap_now = reliable && now >= next_heartbeat && !stop_now;
         if (now >= next_heartbeat && !stop_now) {
             for (const auto& ep : endpoints) {
                 if (ep.heartbeat_key.empty()) continue;
                 cmds.add({"SET", ep.heartbeat_key, "1", "EX", heartbeat_ttl});
                 ++heartbeat_cmds;
             }
+            if (reliable) heartbeat_cmds += reliable->append_heartbeat(cmds); // reliability
             next_heartbeat = now + heartbeat_period;
         }
-        if (!stop_now) {
+        if (!stop_now && reliable) {
+            reliable->append_pop(cmds, rotation, opts.poll_interval);
+            rotation = (rotation + 1) % keys.size();
+        } else if (!stop_now) {
             // Rotate the key order so that one busy list cannot starve the others.
             pop_argv.clear();
             if (use_blmpop) {
@@ -335,7 +356,10 @@ void server::impl::run() {
                 results.push_back(conn->read(deadline));
                 // Redis has answered every reply transaction: they are delivered, so they must not
                 // be sent again if the connection breaks while the pop is blocked.
-                if (i + 1 == reply_cmds) unsent.clear();
+                if (i + 1 == reply_cmds) {
+                    unsent.clear();
+                    unacked.clear();
+                }
             }
         } catch (const error& e) {
             log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
@@ -355,7 +379,42 @@ void server::impl::run() {
             }
         }
         unsent.clear();
+        unacked.clear();
         if (stop_now) break;
+        if (reliable) {
+            // --- reliability: at-least-once take, run, and (next pipeline) acknowledge ---
+            std::vector<taken_request> taken;
+            try {
+                if (reap_now) reliable->reap(*conn, clock::now() + conn_opts.command_timeout);
+                taken = reliable->collect(*conn, std::span(results).subspan(reply_cmds + heartbeat_cmds),
+                                          clock::now() + conn_opts.command_timeout);
+            } catch (const protocol_error& e) {
+                log(log_level::error, "pop failed: ", e.what());
+                wait_interruptible(retry.next());
+                continue;
+            } catch (const error& e) {
+                // Taken requests stay in the processing list; recovered at the next start or reaped.
+                log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
+                conn.reset();
+                reconnects.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            if (!taken.empty()) retry.reset();
+            std::vector<std::vector<outgoing_reply>> per_item(taken.size());
+            auto run_one = [&](std::size_t i) {
+                const endpoint& owner_ep = endpoints[queue_owner.at(taken[i].source)];
+                per_item[i] = process(owner_ep, taken[i].source, taken[i].payload, stats.get());
+            };
+            if (pool && taken.size() > 1) {
+                pool->run_all(taken.size(), run_one);
+            } else {
+                for (std::size_t i = 0; i < taken.size(); ++i) run_one(i);
+            }
+            for (auto& r : per_item) std::move(r.begin(), r.end(), std::back_inserter(unsent));
+            std::move(taken.begin(), taken.end(), std::back_inserter(unacked));
+            continue;
+            // --- end reliability ---
+        }
 
         const reply& popped = results.back();
         if (popped.is_nil()) continue;
@@ -399,17 +458,19 @@ void server::impl::run() {
         }
     }
 
-    if (!unsent.empty()) {
+    if (!unsent.empty() || !unacked.empty()) {
         // Stopped while Redis was away: one last try to deliver what was already computed.
         try {
             auto last = connect();
             cmds.clear();
             append_replies(cmds, unsent);
+            if (reliable) reliable->append_acks(cmds, unacked);
             last->pipeline(cmds, clock::now() + conn_opts.command_timeout);
         } catch (const error& e) {
             log(log_level::error, "stopping with ", std::to_string(unsent.size()), " undelivered replies: ", e.what());
         }
     }
+    if (reliable && conn) reliable->deregister(*conn, clock::now() + conn_opts.command_timeout); // reliability
     for (const auto& ep : endpoints) {
         if (ep.heartbeat_key.empty() || !conn) continue;
         try {
