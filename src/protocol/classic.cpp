@@ -96,7 +96,8 @@ decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::s
                 return reject(error_code::invalid_request, "id must be a string or an integer");
             }
             call.id = std::move(it->second);
-            job.context = call.id.dump(); // lets encode() echo the id in a rejection too
+            // Lets encode() echo the id in a rejection too.
+            job.context = encode_body(call.id, encoding::json);
         }
         if (const auto it = object.find("deadline_ms"); it != end && !it->second.is_null()) {
             call.deadline_ms = deadline_ms_value(it->second);
@@ -182,10 +183,10 @@ std::vector<outgoing_reply> classic_server_codec::encode(const decoded_job& job,
             w.value(o.value);
         } else {
             w.key("exception");
-            w.value(json(wire_text(o.message)));
+            w.text(wire_text(o.message));
             if (with_code) {
                 w.key("error_code");
-                w.value(json(error_code_name(o.code)));
+                w.text(error_code_name(o.code));
             }
         }
         if (!id.is_null()) {
@@ -235,7 +236,7 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
         map_writer inner(out, enc);
         inner.begin(1U + (with_args ? 1U : 0U) + (with_kwargs ? 1U : 0U));
         inner.key("name");
-        inner.value(json(call.method));
+        inner.text(call.method);
         if (with_args) {
             inner.key("args");
             inner.value(call.args);
@@ -247,14 +248,14 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
         inner.end();
     }
     w.key("response_queue");
-    w.value(json(reply_key));
+    w.text(reply_key);
     if (!call.id.is_null()) {
         w.key("id");
         w.value(call.id);
     }
     if (call.deadline_ms) {
         w.key("deadline_ms");
-        w.value(json(*call.deadline_ms));
+        w.integer(*call.deadline_ms);
     }
     w.end();
     request.reply_key = std::string(reply_key);

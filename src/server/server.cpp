@@ -275,6 +275,7 @@ void server::impl::run() {
     auto next_heartbeat = clock::now();
     bool heartbeat_warned = false;
     command_buffer cmds;
+    reply_writer replies_out; // reuses its scratch space from batch to batch
     std::vector<std::string_view> pop_argv;
 
     while (true) {
@@ -295,7 +296,7 @@ void server::impl::run() {
         }
 
         cmds.clear();
-        const std::size_t reply_cmds = append_replies(cmds, unsent);
+        const std::size_t reply_cmds = replies_out.append(cmds, unsent);
         const auto now = clock::now();
         std::size_t heartbeat_cmds = 0;
         if (now >= next_heartbeat && !stop_now) {
