@@ -3,8 +3,9 @@
 #include "client/round_trip.hpp"
 #include "util/backoff.hpp"
 #include "util/log.hpp"
+#include "util/random.hpp"
 
-#include <map>
+#include <algorithm>
 
 namespace redisrpc::detail {
 namespace {
@@ -13,9 +14,21 @@ constexpr auto receiver_poll = std::chrono::milliseconds(200);
 constexpr const char* receiver_poll_text = "0.2";
 constexpr const char* receiver_batch = "512";
 constexpr std::size_t max_values_per_push = 1024;
+constexpr std::size_t id_prefix_length = 6;
+constexpr std::size_t id_hex_digits = 10; // 16^10 ≈ 1.1e12 calls per client before ids repeat
+// Stale heap entries tolerated beyond the live ones before the heap is rebuilt.
+constexpr std::size_t timer_slack = 64;
 
 std::exception_ptr error_from(const call_outcome& outcome) {
     return std::make_exception_ptr(remote_error(outcome.message, outcome.code, outcome.data));
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
 }
 
 } // namespace
@@ -23,14 +36,14 @@ std::exception_ptr error_from(const call_outcome& outcome) {
 async_engine::async_engine(connection_options options, const client_codec& codec, std::string reply_key,
                            std::size_t max_in_flight)
     : options_(std::move(options)), codec_(codec), reply_key_(std::move(reply_key)),
-      max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight) {
+      max_in_flight_(max_in_flight == 0 ? 1 : max_in_flight), id_prefix_(random_token(id_prefix_length)) {
     sender_ = std::thread([this] { sender_loop(); });
     receiver_ = std::thread([this] { receiver_loop(); });
     timer_ = std::thread([this] { timer_loop(); });
 }
 
 async_engine::~async_engine() {
-    std::unordered_map<std::string, pending_call> left;
+    std::unordered_map<call_key, pending_call> left;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -43,8 +56,38 @@ async_engine::~async_engine() {
     sender_.join();
     receiver_.join();
     timer_.join();
-    for (auto& [id, call] : left)
+    for (auto& [key, call] : left)
         finish(call.done, {nullptr, std::make_exception_ptr(error("client closed before the call ended"))});
+}
+
+std::pair<async_engine::call_key, std::string> async_engine::next_id() {
+    static constexpr char hex[] = "0123456789abcdef";
+    const call_key key = next_key_.fetch_add(1, std::memory_order_relaxed);
+    std::string id;
+    id.reserve(id_prefix_length + id_hex_digits);
+    id = id_prefix_;
+    for (std::size_t i = id_hex_digits; i-- > 0;)
+        id.push_back(hex[(key >> (4 * i)) & 0xFU]);
+    return {key, std::move(id)};
+}
+
+std::optional<async_engine::call_key> async_engine::key_of(const json& id) const noexcept {
+    const auto* text = id.get_ptr<const json::string_t*>();
+    if (text == nullptr || text->size() != id_prefix_length + id_hex_digits || !text->starts_with(id_prefix_))
+        return std::nullopt;
+    call_key key = 0;
+    for (std::size_t i = id_prefix_length; i < text->size(); ++i) {
+        const int digit = hex_value((*text)[i]);
+        if (digit < 0)
+            return std::nullopt;
+        key = key << 4 | static_cast<call_key>(digit);
+    }
+    return key;
+}
+
+std::size_t async_engine::timer_entries() {
+    std::lock_guard lock(mutex_);
+    return timers_.size();
 }
 
 void async_engine::finish(completion& done, call_result result) noexcept {
@@ -57,91 +100,132 @@ void async_engine::finish(completion& done, call_result result) noexcept {
     }
 }
 
-std::optional<async_engine::completion> async_engine::take(const std::string& id, std::unique_lock<std::mutex>&) {
-    const auto it = pending_.find(id);
-    if (it == pending_.end()) return std::nullopt;
+std::optional<async_engine::completion> async_engine::take(call_key key) {
+    const auto it = pending_.find(key);
+    if (it == pending_.end())
+        return std::nullopt;
     auto done = std::move(it->second.done);
     pending_.erase(it);
-    capacity_.notify_one();
+    if (capacity_waiters_ > 0)
+        capacity_.notify_one();
     return done;
 }
 
-void async_engine::submit(outgoing_request request, std::string id, clock::time_point deadline, completion done) {
+void async_engine::push_timer(clock::time_point when, call_key key) {
+    if (timers_.size() >= 2 * pending_.size() + timer_slack) {
+        // Most entries belong to calls that have ended: keep one per pending call.
+        timers_.clear();
+        for (const auto& [k, call] : pending_)
+            timers_.emplace_back(call.deadline, k);
+        std::make_heap(timers_.begin(), timers_.end(), std::greater<>{});
+    }
+    timers_.emplace_back(when, key);
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>{});
+}
+
+void async_engine::submit(outgoing_request request, call_key key, clock::time_point deadline,
+                          completion done) {
     std::unique_lock lock(mutex_);
-    if (!capacity_.wait_until(lock, deadline, [this] { return stopping_ || pending_.size() < max_in_flight_; })) {
-        lock.unlock();
-        finish(done, {nullptr, std::make_exception_ptr(timeout_error(
-                                   "call timed out waiting for a free slot (request not sent)", false))});
-        return;
+    if (!stopping_ && pending_.size() >= max_in_flight_) {
+        ++capacity_waiters_;
+        const bool got = capacity_.wait_until(
+            lock, deadline, [this] { return stopping_ || pending_.size() < max_in_flight_; });
+        --capacity_waiters_;
+        if (!got) {
+            lock.unlock();
+            finish(done, {nullptr, std::make_exception_ptr(timeout_error(
+                                       "call timed out waiting for a free slot (request not sent)", false))});
+            return;
+        }
     }
     if (stopping_) {
         lock.unlock();
         finish(done, {nullptr, std::make_exception_ptr(error("client is closing"))});
         return;
     }
-    const bool earliest = timers_.empty() || deadline < timers_.top().first;
-    timers_.emplace(deadline, id);
-    outbox_.push_back(id);
-    pending_.emplace(std::move(id), pending_call{std::move(request), std::move(done), false});
+    push_timer(deadline, key);
+    const bool earliest = timers_.front().second == key;
+    // The sender takes the whole outbox when it wakes: only the first request needs to wake it.
+    const bool wake_sender = outbox_.empty();
+    outbox_.push_back(key);
+    pending_.emplace(key, pending_call{std::move(request), std::move(done), deadline, false});
     lock.unlock();
-    outbox_ready_.notify_one();
-    if (earliest) timers_changed_.notify_one();
+    if (wake_sender)
+        outbox_ready_.notify_one();
+    if (earliest)
+        timers_changed_.notify_one();
 }
 
 void async_engine::sender_loop() {
     std::unique_ptr<connection> conn;
     backoff retry;
-    std::vector<std::string> batch;
+    std::vector<call_key> batch, sent;
+    std::vector<std::string_view> argv;
+    std::vector<completion> failed;
     command_buffer cmds;
     while (true) {
-        // Take everything queued so far: requests that piled up during the last write go out together.
-        std::map<std::string, std::vector<std::string>> by_queue; // queue -> payloads, in order
-        std::vector<std::string> ids;
+        cmds.clear();
+        sent.clear();
         {
+            // Take everything queued so far: requests that piled up during the last write go out
+            // together, one RPUSH per run of requests to the same queue. The payloads are copied
+            // into the RESP buffer while the lock keeps the pending entries alive.
             std::unique_lock lock(mutex_);
             outbox_ready_.wait(lock, [this] { return stopping_ || !outbox_.empty(); });
-            if (stopping_) return;
+            if (stopping_)
+                return;
             batch.swap(outbox_);
-            for (auto& id : batch) {
-                auto it = pending_.find(id);
-                if (it == pending_.end()) continue; // timed out before it was sent
+            argv.clear();
+            auto flush = [&] {
+                if (argv.size() > 2)
+                    cmds.add(std::span<const std::string_view>(argv));
+                argv.clear();
+            };
+            for (const call_key key : batch) {
+                const auto it = pending_.find(key);
+                if (it == pending_.end())
+                    continue; // timed out before it was sent
                 it->second.sent = true;
-                by_queue[it->second.request.queue].push_back(it->second.request.payload);
-                ids.push_back(std::move(id));
+                const auto& request = it->second.request;
+                if (argv.empty() || argv[1] != request.queue || argv.size() - 2 >= max_values_per_push) {
+                    flush();
+                    argv.push_back("RPUSH");
+                    argv.push_back(request.queue);
+                }
+                argv.push_back(request.payload);
+                sent.push_back(key);
             }
+            flush();
             batch.clear();
         }
-        if (ids.empty()) continue;
-        cmds.clear();
-        std::vector<std::string_view> argv;
-        for (const auto& [queue, payloads] : by_queue) {
-            for (std::size_t i = 0; i < payloads.size(); i += max_values_per_push) {
-                argv.assign({"RPUSH", queue});
-                for (std::size_t j = i; j < std::min(payloads.size(), i + max_values_per_push); ++j)
-                    argv.push_back(payloads[j]);
-                cmds.add(std::span<const std::string_view>(argv));
-            }
-        }
+        if (sent.empty())
+            continue;
         std::string failure;
         try {
-            if (!conn) conn = std::make_unique<connection>(options_);
+            if (!conn)
+                conn = std::make_unique<connection>(options_);
             const auto results = conn->pipeline(cmds, clock::now() + options_.command_timeout);
             for (const auto& r : results)
-                if (r.is_error()) failure = "redis refused the request: " + r.str;
+                if (r.is_error())
+                    failure = "redis refused the request: " + r.str;
             retry.reset();
         } catch (const error& e) {
             failure = e.what();
             conn.reset();
         }
-        if (failure.empty()) continue;
+        if (failure.empty())
+            continue;
         // Whether the requests got in is unknown: end those calls now with the connection error.
         log(log_level::warning, "sending requests failed: ", failure);
-        for (const auto& id : ids) {
-            std::unique_lock lock(mutex_);
-            auto done = take(id, lock);
-            lock.unlock();
-            if (done) finish(*done, {nullptr, std::make_exception_ptr(connection_error(failure))});
+        {
+            std::lock_guard lock(mutex_);
+            for (const call_key key : sent)
+                if (auto done = take(key))
+                    failed.push_back(std::move(*done));
         }
+        for (auto& done : failed)
+            finish(done, {nullptr, std::make_exception_ptr(connection_error(failure))});
+        failed.clear();
         std::unique_lock lock(mutex_);
         stopping_cv_.wait_for(lock, retry.next(), [this] { return stopping_; });
     }
@@ -151,17 +235,22 @@ void async_engine::receiver_loop() {
     std::unique_ptr<connection> conn;
     backoff retry;
     bool use_blmpop = true;
+    std::vector<reply> items;
+    std::vector<std::pair<call_key, call_result>> decoded;
+    std::vector<std::pair<completion, call_result>> ready;
     while (true) {
         {
             std::lock_guard lock(mutex_);
-            if (stopping_) return;
+            if (stopping_)
+                return;
         }
-        std::vector<reply> items;
+        items.clear();
         try {
-            if (!conn) conn = std::make_unique<connection>(options_);
+            if (!conn)
+                conn = std::make_unique<connection>(options_);
             const auto deadline = clock::now() + receiver_poll + options_.command_timeout;
-            reply r = use_blmpop ? conn->execute({"BLMPOP", receiver_poll_text, "1", reply_key_, "LEFT", "COUNT",
-                                                  receiver_batch},
+            reply r = use_blmpop ? conn->execute({"BLMPOP", receiver_poll_text, "1", reply_key_, "LEFT",
+                                                  "COUNT", receiver_batch},
                                                  deadline)
                                  : conn->execute({"BLPOP", reply_key_, receiver_poll_text}, deadline);
             if (r.is_error()) {
@@ -172,7 +261,8 @@ void async_engine::receiver_loop() {
                 throw connection_error("popping replies failed: " + r.str);
             }
             retry.reset();
-            if (r.is_nil() || !r.is_array() || r.elements.size() != 2) continue;
+            if (r.is_nil() || !r.is_array() || r.elements.size() != 2)
+                continue;
             if (r.elements[1].is_array()) {
                 items = std::move(r.elements[1].elements);
             } else {
@@ -185,6 +275,8 @@ void async_engine::receiver_loop() {
             stopping_cv_.wait_for(lock, retry.next(), [this] { return stopping_; });
             continue;
         }
+        // Decode the whole batch first, then match it under one lock, then run the callbacks
+        // (which may submit new calls, so never with the lock held).
         for (const auto& item : items) {
             decoded_response response;
             try {
@@ -193,20 +285,30 @@ void async_engine::receiver_loop() {
                 log(log_level::warning, "dropping an unreadable reply on ", reply_key_, ": ", e.what());
                 continue;
             }
-            if (!response.id.is_string()) {
-                log(log_level::warning, "dropping a reply without a request id on ", reply_key_);
+            const auto key = key_of(response.id);
+            if (!key) {
+                log(log_level::warning, "dropping a reply without a request id of this client on ",
+                    reply_key_);
                 continue;
             }
-            std::unique_lock lock(mutex_);
-            auto done = take(response.id.get_ref<const std::string&>(), lock);
-            lock.unlock();
-            if (!done) continue; // a late reply to a call that already timed out (or a duplicate)
             if (response.outcome.ok) {
-                finish(*done, {std::move(response.outcome.value), nullptr});
+                decoded.emplace_back(*key, call_result{std::move(response.outcome.value), nullptr});
             } else {
-                finish(*done, {nullptr, error_from(response.outcome)});
+                decoded.emplace_back(*key, call_result{nullptr, error_from(response.outcome)});
             }
         }
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& [key, result] : decoded) {
+                // Absent: a late reply to a call that already timed out (or a duplicate).
+                if (auto done = take(key))
+                    ready.emplace_back(std::move(*done), std::move(result));
+            }
+        }
+        decoded.clear();
+        for (auto& [done, result] : ready)
+            finish(done, std::move(result));
+        ready.clear();
     }
 }
 
@@ -227,33 +329,38 @@ void async_engine::timer_loop() {
             timers_changed_.wait(lock);
             continue;
         }
-        const auto [when, id] = timers_.top();
+        const auto [when, key] = timers_.front();
         if (clock::now() < when) {
             timers_changed_.wait_until(lock, when);
             continue;
         }
-        timers_.pop();
-        auto it = pending_.find(id);
-        if (it == pending_.end()) continue; // already answered
+        std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
+        timers_.pop_back();
+        auto it = pending_.find(key);
+        if (it == pending_.end())
+            continue; // already answered
         const bool sent = it->second.sent;
         outgoing_request request = std::move(it->second.request);
-        auto done = take(id, lock);
+        auto done = take(key);
         lock.unlock();
         bool withdrawn = !sent;
         if (sent && clock::now() >= no_withdraw_until) {
             try {
-                if (!control) control = std::make_unique<connection>(control_options);
+                if (!control)
+                    control = std::make_unique<connection>(control_options);
                 withdrawn = withdraw_request(*control, request, clock::now() + withdraw_budget);
-                if (control->broken()) control.reset();
+                if (control->broken())
+                    control.reset();
             } catch (const error&) {
                 control.reset();
             }
             if (!control) no_withdraw_until = clock::now() + std::chrono::seconds(1); // reliability
         }
-        finish(*done, {nullptr, std::make_exception_ptr(timeout_error(
-                                    withdrawn ? "call timed out; no server took the request"
-                                              : "call timed out; a server took the request, its outcome is unknown",
-                                    !withdrawn))});
+        finish(*done,
+               {nullptr, std::make_exception_ptr(timeout_error(
+                             withdrawn ? "call timed out; no server took the request"
+                                       : "call timed out; a server took the request, its outcome is unknown",
+                             !withdrawn))});
         lock.lock();
     }
 }

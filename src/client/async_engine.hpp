@@ -6,19 +6,25 @@
 //    reply list and matches them to calls by the request id our servers echo;
 //  - a timer thread ends calls at their deadline and withdraws requests no server took yet.
 // Only usable with peers that echo ids (our own servers); original peers get per-call lists.
+//
+// Request ids are "<6 random characters><10 hex digits of a per-engine counter>": 16 characters
+// like the ids of the synchronous path, but the engine finds a call by an integer key.
 
 #include "protocol/codec.hpp"
 #include "redis/connection.hpp"
 
 #include <redisrpc/client.hpp>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
-#include <queue>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace redisrpc::detail {
@@ -26,6 +32,7 @@ namespace redisrpc::detail {
 class async_engine {
 public:
     using completion = std::function<void(call_result)>;
+    using call_key = std::uint64_t;
 
     async_engine(connection_options options, const client_codec& codec, std::string reply_key,
                  std::size_t max_in_flight);
@@ -34,36 +41,54 @@ public:
     async_engine(const async_engine&) = delete;
     async_engine& operator=(const async_engine&) = delete;
 
-    /// Queues a request (whose reply goes to reply_key() and carries `id`). Blocks while
-    /// max_in_flight calls are pending (back-pressure), at most until the deadline.
-    void submit(outgoing_request request, std::string id, clock::time_point deadline, completion done);
+    /// A fresh key and the request id that carries it on the wire (for call_request::id).
+    std::pair<call_key, std::string> next_id();
+
+    /// Queues a request (whose reply goes to reply_key() and carries the id of `key`). Blocks
+    /// while max_in_flight calls are pending (back-pressure), at most until the deadline.
+    void submit(outgoing_request request, call_key key, clock::time_point deadline, completion done);
 
     [[nodiscard]] const std::string& reply_key() const noexcept { return reply_key_; }
+
+    /// Entries in the deadline heap (tests: must stay proportional to the calls in flight).
+    [[nodiscard]] std::size_t timer_entries();
 
 private:
     struct pending_call {
         outgoing_request request;
         completion done;
+        clock::time_point deadline;
         bool sent = false;
     };
-    using timer_entry = std::pair<clock::time_point, std::string>;
+    using timer_entry = std::pair<clock::time_point, call_key>;
 
     void sender_loop();
     void receiver_loop();
     void timer_loop();
     void finish(completion& done, call_result result) noexcept;
-    std::optional<completion> take(const std::string& id, std::unique_lock<std::mutex>& lock);
+    /// Removes a pending call and returns its completion (nullopt if it already ended).
+    /// Call with mutex_ held.
+    std::optional<completion> take(call_key key);
+    /// The key an echoed id carries, or nullopt for an id this engine did not make.
+    [[nodiscard]] std::optional<call_key> key_of(const json& id) const noexcept;
+    void push_timer(clock::time_point when, call_key key);
 
     connection_options options_;
     const client_codec& codec_;
     const std::string reply_key_;
     const std::size_t max_in_flight_;
+    const std::string id_prefix_;
+    std::atomic<call_key> next_key_{1};
 
     std::mutex mutex_;
     std::condition_variable outbox_ready_, capacity_, timers_changed_, stopping_cv_;
-    std::unordered_map<std::string, pending_call> pending_;
-    std::vector<std::string> outbox_;
-    std::priority_queue<timer_entry, std::vector<timer_entry>, std::greater<>> timers_;
+    std::unordered_map<call_key, pending_call> pending_;
+    std::vector<call_key> outbox_;
+    // Min-heap of deadlines. Answered calls leave their entry behind (a heap cannot remove from
+    // the middle); push_timer() rebuilds it from pending_ when stale entries outnumber live ones,
+    // so its size stays within about twice the calls in flight.
+    std::vector<timer_entry> timers_;
+    std::size_t capacity_waiters_ = 0;
     bool stopping_ = false;
 
     std::thread sender_, receiver_, timer_;

@@ -68,8 +68,9 @@ struct client::impl {
         });
     }
 
+    /// `id`: the request id to send when ids are echoed (empty: a random one).
     call_request make_request(std::string_view method, json&& args, json&& kwargs,
-                              std::chrono::milliseconds timeout) const {
+                              std::chrono::milliseconds timeout, std::string id = {}) const {
         if (method.empty()) throw usage_error("call: the method name must not be empty");
         if (!args.is_array()) throw usage_error("call: positional arguments must be a JSON array");
         if (kwargs.is_null()) kwargs = json::object();
@@ -81,7 +82,7 @@ struct client::impl {
         if (opts.ids_echoed) {
             // Extension fields our servers use; left out for original peers so that the bytes stay
             // exactly what they expect.
-            req.id = random_token(request_id_length);
+            req.id = id.empty() ? random_token(request_id_length) : std::move(id);
             req.deadline_ms = unix_now_ms() + timeout.count();
         }
         // Codility names the result list after the call id, so every call needs one, even
@@ -144,14 +145,19 @@ void client::async_call_json(std::string_view method, nlohmann::json args, nlohm
     const auto timeout = options.timeout.value_or(i.opts.timeout);
     const auto deadline = clock::now() + timeout;
     call_request req;
+    std::optional<std::pair<async_engine::call_key, std::string>> engine_id;
     try {
-        req = i.make_request(method, std::move(args), std::move(kwargs), timeout);
-        if (i.liveness) i.liveness->require_live_server(deadline); // reliability: fail fast
+        i.start_async();
+        if (i.engine)
+            engine_id = i.engine->next_id();
+        req = i.make_request(method, std::move(args), std::move(kwargs), timeout,
+                             engine_id ? std::move(engine_id->second) : std::string());
+        if (i.liveness)
+            i.liveness->require_live_server(deadline); // reliability: fail fast
     } catch (...) {
         callback({nullptr, std::current_exception()});
         return;
     }
-    i.start_async();
     if (i.engine) {
         outgoing_request out;
         try {
@@ -160,7 +166,7 @@ void client::async_call_json(std::string_view method, nlohmann::json args, nlohm
             callback({nullptr, std::current_exception()});
             return;
         }
-        i.engine->submit(std::move(out), req.id.get<std::string>(), deadline, std::move(callback));
+        i.engine->submit(std::move(out), engine_id->first, deadline, std::move(callback));
         return;
     }
     i.runner->submit([&i, req = std::move(req), deadline, callback = std::move(callback)]() mutable {

@@ -2,7 +2,8 @@
 
 #include "util/log.hpp"
 
-#include <cstdio>
+#include <algorithm>
+#include <charconv>
 #include <string>
 
 namespace redisrpc::detail {
@@ -12,12 +13,19 @@ namespace {
 // so that a healthy Redis always answers first, while a frozen one still cannot hang the call.
 constexpr auto read_margin = std::chrono::milliseconds(200);
 
+// Redis takes fractional seconds: "<s>.<mmm>", rounded up to whole milliseconds.
 std::string pop_timeout_text(clock::duration remaining) {
     // 0 would mean "block forever" to Redis; never send it.
-    const double seconds = std::max(0.001, std::chrono::duration<double>(remaining).count());
+    const auto ms = std::max<long long>(1, std::chrono::ceil<std::chrono::milliseconds>(remaining).count());
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", seconds);
-    return buf;
+    auto [end, ec] = std::to_chars(buf, buf + 24, ms / 1000);
+    (void)ec; // 24 bytes hold any 64-bit number
+    const auto frac = ms % 1000;
+    end[0] = '.';
+    end[1] = static_cast<char>('0' + frac / 100);
+    end[2] = static_cast<char>('0' + frac / 10 % 10);
+    end[3] = static_cast<char>('0' + frac % 10);
+    return std::string(buf, static_cast<std::size_t>(end + 4 - buf));
 }
 
 } // namespace

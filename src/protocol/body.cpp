@@ -1,5 +1,7 @@
 #include "protocol/body.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -230,6 +232,218 @@ private:
 
 bool is_json_space(unsigned char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// ---------------------------------------------------------------------------------------------
+// Fast path for JSON input. nlohmann's lexer costs ~80 instructions per byte (a push_back per
+// character); messages are mostly small objects of plain strings and numbers. This scanner
+// builds the same DOM for the documents it fully understands and gives up (returns false) on
+// anything else — escapes, control characters, invalid UTF-8, duplicate keys, excess depth,
+// literals it does not know, any syntax error — so that the full parser decides, with its exact
+// error messages. Accepting means: nlohmann would accept the same bytes and build the same value.
+
+class fast_json_parser {
+public:
+    fast_json_parser(std::string_view text, std::size_t max_depth)
+        : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+
+    bool parse(json& root) {
+        skip_space();
+        if (!value(root, 0))
+            return false;
+        skip_space();
+        return p_ == end_;
+    }
+
+private:
+    void skip_space() noexcept {
+        while (p_ != end_ && is_json_space(static_cast<unsigned char>(*p_)))
+            ++p_;
+    }
+
+    bool value(json& out, std::size_t depth) {
+        if (p_ == end_)
+            return false;
+        switch (*p_) {
+        case '{':
+            return object(out, depth + 1);
+        case '[':
+            return array(out, depth + 1);
+        case '"': {
+            std::string_view text;
+            if (!string(text))
+                return false;
+            out = json(std::string(text));
+            return true;
+        }
+        case 't':
+            return literal("true", out, json(true));
+        case 'f':
+            return literal("false", out, json(false));
+        case 'n':
+            return literal("null", out, json(nullptr));
+        default:
+            return number(out);
+        }
+    }
+
+    bool literal(std::string_view word, json& out, json value) {
+        if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+            return false;
+        p_ += word.size();
+        out = std::move(value);
+        return true;
+    }
+
+    // Plain strings only: no escapes, no control characters, valid UTF-8.
+    bool string(std::string_view& text) noexcept {
+        const char* start = ++p_;
+        bool ascii = true;
+        while (p_ != end_) {
+            const auto c = static_cast<unsigned char>(*p_);
+            if (c == '"') {
+                text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+                ++p_;
+                return ascii || is_valid_utf8(text);
+            }
+            if (c < 0x20 || c == '\\')
+                return false;
+            if (c >= 0x80)
+                ascii = false;
+            ++p_;
+        }
+        return false;
+    }
+
+    bool object(json& out, std::size_t depth) {
+        if (depth > max_depth_)
+            return false;
+        ++p_;
+        out = json::object();
+        auto& members = *out.get_ptr<json::object_t*>();
+        skip_space();
+        if (p_ != end_ && *p_ == '}') {
+            ++p_;
+            return true;
+        }
+        while (true) {
+            skip_space();
+            std::string_view key;
+            if (p_ == end_ || *p_ != '"' || !string(key))
+                return false;
+            skip_space();
+            if (p_ == end_ || *p_ != ':')
+                return false;
+            ++p_;
+            skip_space();
+            auto [it, inserted] = members.try_emplace(std::string(key));
+            if (!inserted)
+                return false; // duplicate key: the full parser reports it
+            if (!value(it->second, depth))
+                return false;
+            skip_space();
+            if (p_ == end_)
+                return false;
+            if (*p_ == '}') {
+                ++p_;
+                return true;
+            }
+            if (*p_ != ',')
+                return false;
+            ++p_;
+        }
+    }
+
+    bool array(json& out, std::size_t depth) {
+        if (depth > max_depth_)
+            return false;
+        ++p_;
+        out = json::array();
+        auto& elements = *out.get_ptr<json::array_t*>();
+        skip_space();
+        if (p_ != end_ && *p_ == ']') {
+            ++p_;
+            return true;
+        }
+        while (true) {
+            skip_space();
+            elements.emplace_back();
+            if (!value(elements.back(), depth))
+                return false;
+            skip_space();
+            if (p_ == end_)
+                return false;
+            if (*p_ == ']') {
+                ++p_;
+                return true;
+            }
+            if (*p_ != ',')
+                return false;
+            ++p_;
+        }
+    }
+
+    // RFC 8259 numbers. Integers become number_unsigned (>= 0) or number_integer (< 0) as with
+    // nlohmann, others (and integers out of range, left to the full parser) a double from
+    // from_chars, which rounds correctly like nlohmann's strtod.
+    bool number(json& out) {
+        const char* start = p_;
+        if (p_ != end_ && *p_ == '-')
+            ++p_;
+        if (p_ == end_ || *p_ < '0' || *p_ > '9')
+            return false;
+        if (*p_ == '0') {
+            ++p_;
+        } else {
+            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
+                ++p_;
+        }
+        bool is_float = false;
+        if (p_ != end_ && *p_ == '.') {
+            is_float = true;
+            ++p_;
+            if (p_ == end_ || *p_ < '0' || *p_ > '9')
+                return false;
+            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
+                ++p_;
+        }
+        if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+            is_float = true;
+            ++p_;
+            if (p_ != end_ && (*p_ == '+' || *p_ == '-'))
+                ++p_;
+            if (p_ == end_ || *p_ < '0' || *p_ > '9')
+                return false;
+            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
+                ++p_;
+        }
+        if (is_float) {
+            double v = 0;
+            const auto [ptr, ec] = std::from_chars(start, p_, v);
+            if (ec != std::errc() || ptr != p_ || !std::isfinite(v))
+                return false;
+            out = json(v);
+            return true;
+        }
+        if (*start == '-') {
+            std::int64_t v = 0;
+            const auto [ptr, ec] = std::from_chars(start, p_, v);
+            if (ec != std::errc() || ptr != p_)
+                return false;
+            out = json(static_cast<json::number_integer_t>(v));
+        } else {
+            std::uint64_t v = 0;
+            const auto [ptr, ec] = std::from_chars(start, p_, v);
+            if (ec != std::errc() || ptr != p_)
+                return false;
+            out = json(static_cast<json::number_unsigned_t>(v));
+        }
+        return true;
+    }
+
+    const char* p_;
+    const char* end_;
+    std::size_t max_depth_;
+};
+
 json decode(std::string_view bytes, const message_limits& limits, encoding& detected, bool lenient_nan) {
     if (bytes.size() > limits.max_bytes) {
         fail("message too large (" + std::to_string(bytes.size()) + " bytes, limit " +
@@ -264,6 +478,11 @@ json decode(std::string_view bytes, const message_limits& limits, encoding& dete
     }
 
     detected = encoding::json;
+    {
+        json fast;
+        if (fast_json_parser(bytes, max_depth).parse(fast))
+            return fast;
+    }
     // nlohmann's lexer takes a NUL byte for the end of input, which would let `{...}\0garbage`
     // through. A raw NUL is never valid JSON (inside strings it must be escaped), so refuse it.
     if (const auto nul = bytes.find('\0'); nul != std::string_view::npos) {
@@ -283,6 +502,115 @@ json decode(std::string_view bytes, const message_limits& limits, encoding& dete
         fail("invalid JSON: " + printable(strip_nlohmann_prefix(ex.what()), 160));
     }
     return root;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON output. Writes what nlohmann's serializer writes (compact, raw UTF-8, strict, Grisu2 for
+// doubles, NaN/inf as null) without building a serializer per value: scalars and plain ASCII
+// strings directly, only strings that need escaping or UTF-8 checks go through nlohmann.
+
+// Printable ASCII without '"' and '\\': written between quotes as is.
+bool is_plain_ascii(std::string_view text) noexcept {
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b < 0x20 || b >= 0x7F || b == '"' || b == '\\')
+            return false;
+    }
+    return true;
+}
+
+void write_with_nlohmann(std::string& out, const json& value) {
+    try {
+        // Compact, raw UTF-8; strict: invalid UTF-8 throws instead of being replaced or passed on.
+        nlohmann::detail::serializer<json> writer(nlohmann::detail::output_adapter<char>(out), ' ',
+                                                  json::error_handler_t::strict);
+        writer.dump(value, false, false, 0);
+    } catch (const json::exception& ex) {
+        fail("cannot encode: " + std::string(strip_nlohmann_prefix(ex.what())));
+    }
+}
+
+template <class Int>
+void write_integer(std::string& out, Int v) {
+    char buf[24];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    (void)ec; // 24 bytes hold any 64-bit number
+    out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+void write_json(std::string& out, const json& value) {
+    switch (value.type()) {
+    case json::value_t::null:
+        out += "null";
+        return;
+    case json::value_t::boolean:
+        out += value.get<bool>() ? "true" : "false";
+        return;
+    case json::value_t::number_integer:
+        write_integer(out, value.get<json::number_integer_t>());
+        return;
+    case json::value_t::number_unsigned:
+        write_integer(out, value.get<json::number_unsigned_t>());
+        return;
+    case json::value_t::number_float: {
+        const double x = value.get<double>();
+        if (!std::isfinite(x)) {
+            out += "null";
+            return;
+        }
+        char buf[64];
+        const char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, x); // nlohmann's own Grisu2
+        out.append(buf, static_cast<std::size_t>(end - buf));
+        return;
+    }
+    case json::value_t::string: {
+        const auto& text = *value.get_ptr<const json::string_t*>();
+        if (!is_plain_ascii(text)) {
+            write_with_nlohmann(out, value);
+            return;
+        }
+        out += '"';
+        out += text;
+        out += '"';
+        return;
+    }
+    case json::value_t::array: {
+        out += '[';
+        bool first = true;
+        for (const auto& element : *value.get_ptr<const json::array_t*>()) {
+            if (!first)
+                out += ',';
+            first = false;
+            write_json(out, element);
+        }
+        out += ']';
+        return;
+    }
+    case json::value_t::object: {
+        out += '{';
+        bool first = true;
+        for (const auto& [key, member] : *value.get_ptr<const json::object_t*>()) {
+            if (!first)
+                out += ',';
+            first = false;
+            if (is_plain_ascii(key)) {
+                out += '"';
+                out += key;
+                out += '"';
+            } else {
+                write_with_nlohmann(out, json(key));
+            }
+            out += ':';
+            write_json(out, member);
+        }
+        out += '}';
+        return;
+    }
+    case json::value_t::binary:
+    case json::value_t::discarded:
+        write_with_nlohmann(out, value);
+        return;
+    }
 }
 
 } // namespace
@@ -358,14 +686,17 @@ void append_body(std::string& out, const json& value, encoding enc) {
         json::to_msgpack(value, nlohmann::detail::output_adapter<char>(out));
         return;
     }
-    try {
-        // Compact, raw UTF-8; strict: invalid UTF-8 throws instead of being replaced or passed on.
-        nlohmann::detail::serializer<json> writer(nlohmann::detail::output_adapter<char>(out), ' ',
-                                                  json::error_handler_t::strict);
-        writer.dump(value, false, false, 0);
-    } catch (const json::exception& ex) {
-        fail("cannot encode: " + std::string(strip_nlohmann_prefix(ex.what())));
+    write_json(out, value);
+}
+
+void append_string_body(std::string& out, std::string_view text, encoding enc) {
+    if (enc == encoding::json && is_plain_ascii(text)) {
+        out += '"';
+        out += text;
+        out += '"';
+        return;
     }
+    append_body(out, json(std::string(text)), enc);
 }
 
 bool is_valid_utf8(std::string_view text) noexcept {

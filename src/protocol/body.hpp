@@ -64,6 +64,9 @@ enum class body_kind { json_text, msgpack, pickle, empty, unknown };
 /// On throw, `out` may hold a partial encoding.
 void append_body(std::string& out, const json& value, encoding enc);
 
+/// append_body for a string value, without building a json value first (same bytes, same errors).
+void append_string_body(std::string& out, std::string_view text, encoding enc);
+
 /// True when `text` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
 [[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
 

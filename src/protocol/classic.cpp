@@ -61,9 +61,18 @@ bool classic_server_codec::reply_key_allowed(std::string_view key) const noexcep
 
 decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::string_view bytes) const {
     decoded_job job;
+    call_request call;
+    bool id_known = false; // call.id holds the request's id: a rejection echoes it
     // Records a rejection. The reply (if reply_key is set) carries `reason`; the log gets it too.
-    auto reject = [&job](error_code code, std::string reason) {
+    auto reject = [&](error_code code, std::string reason) {
         mark_rejected(job, code, std::move(reason));
+        if (id_known) {
+            try {
+                job.context = encode_body(call.id, encoding::json); // lets encode() echo the id
+            } catch (...) {
+                job.context.clear();
+            }
+        }
         return std::move(job); // the caller returns right away
     };
 
@@ -90,13 +99,12 @@ decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::s
         }
         job.reply_key = reply_key;
 
-        call_request call;
         if (const auto it = object.find("id"); it != end && !it->second.is_null()) {
             if (!it->second.is_string() && !it->second.is_number_integer()) {
                 return reject(error_code::invalid_request, "id must be a string or an integer");
             }
             call.id = std::move(it->second);
-            job.context = call.id.dump(); // lets encode() echo the id in a rejection too
+            id_known = true;
         }
         if (const auto it = object.find("deadline_ms"); it != end && !it->second.is_null()) {
             call.deadline_ms = deadline_ms_value(it->second);
@@ -164,33 +172,35 @@ std::vector<outgoing_reply> classic_server_codec::encode(const decoded_job& job,
     const call_outcome* outcome = single_outcome(job, outcomes);
     if (outcome == nullptr) return replies;
 
-    json id;
+    static const json no_id;
+    json parsed_id;
+    const json* id = &no_id;
     if (!job.calls.empty()) {
-        id = job.calls.front().id;
+        id = &job.calls.front().id;
     } else if (!job.context.empty()) {
-        id = json::parse(job.context, nullptr, false);
-        if (id.is_discarded()) id = nullptr;
+        parsed_id = json::parse(job.context, nullptr, false);
+        if (!parsed_id.is_discarded()) id = &parsed_id;
     }
 
     auto write = [&](const call_outcome& o) {
         std::string out;
         map_writer w(out, job.enc);
         const bool with_code = !o.ok && o.code != error_code::handler_error && o.code != error_code::none;
-        w.begin(1U + (with_code ? 1U : 0U) + (id.is_null() ? 0U : 1U));
+        w.begin(1U + (with_code ? 1U : 0U) + (id->is_null() ? 0U : 1U));
         if (o.ok) {
             w.key("return_value");
             w.value(o.value);
         } else {
             w.key("exception");
-            w.value(json(wire_text(o.message)));
+            w.text(wire_text(o.message));
             if (with_code) {
                 w.key("error_code");
-                w.value(json(error_code_name(o.code)));
+                w.text(error_code_name(o.code));
             }
         }
-        if (!id.is_null()) {
+        if (!id->is_null()) {
             w.key("id");
-            w.value(id);
+            w.value(*id);
         }
         w.end();
         return out;
@@ -235,7 +245,7 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
         map_writer inner(out, enc);
         inner.begin(1U + (with_args ? 1U : 0U) + (with_kwargs ? 1U : 0U));
         inner.key("name");
-        inner.value(json(call.method));
+        inner.text(call.method);
         if (with_args) {
             inner.key("args");
             inner.value(call.args);
@@ -247,14 +257,14 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
         inner.end();
     }
     w.key("response_queue");
-    w.value(json(reply_key));
+    w.text(reply_key);
     if (!call.id.is_null()) {
         w.key("id");
         w.value(call.id);
     }
     if (call.deadline_ms) {
         w.key("deadline_ms");
-        w.value(json(*call.deadline_ms));
+        w.integer(*call.deadline_ms);
     }
     w.end();
     request.reply_key = std::string(reply_key);

@@ -233,7 +233,8 @@ std::vector<outgoing_reply> codility_server_codec::encode(const decoded_job& job
         return out;
     };
 
-    replies.push_back(outgoing_reply{job.reply_key, encode_or_internal_error(write, *outcome), codility_expire});
+    replies.push_back(
+        outgoing_reply{job.reply_key, encode_or_internal_error(write, *outcome), codility_expire, true});
     return replies;
 }
 
@@ -283,7 +284,7 @@ outgoing_request codility_client_codec::encode(const call_request& call, std::st
     w.value(kw);
     if (call.deadline_ms) {
         w.key("deadline_ms");
-        w.value(json(*call.deadline_ms));
+        w.integer(*call.deadline_ms);
     }
     w.end();
     return request;

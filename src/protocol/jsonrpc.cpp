@@ -40,7 +40,7 @@ void write_response(std::string& out, const json& id, const call_outcome& o, enc
     map_writer w(out, enc);
     w.begin(3);
     w.key("jsonrpc");
-    w.value(json("2.0"));
+    w.text("2.0");
     if (o.ok) {
         w.key("result");
         w.value(o.value);
@@ -379,9 +379,9 @@ outgoing_request jsonrpc_client_codec::encode(const call_request& call, std::str
     map_writer w(out, enc);
     w.begin(2U + (with_args || with_kwargs ? 1U : 0U) + (call.wants_reply ? 1U : 0U) + (call.deadline_ms ? 1U : 0U));
     w.key("jsonrpc");
-    w.value(json("2.0"));
+    w.text("2.0");
     w.key("method");
-    w.value(json(call.method));
+    w.text(call.method);
     if (with_args || with_kwargs) {
         w.key("params");
         w.value(with_args ? call.args : call.kwargs);
@@ -392,7 +392,7 @@ outgoing_request jsonrpc_client_codec::encode(const call_request& call, std::str
     }
     if (call.deadline_ms) {
         w.key("deadline_ms");
-        w.value(json(*call.deadline_ms));
+        w.integer(*call.deadline_ms);
     }
     w.end();
     return request;

@@ -46,6 +46,8 @@ struct outgoing_reply {
     std::string key;
     std::string payload;
     std::chrono::seconds ttl{60};
+    /// Push and TTL inside one MULTI/EXEC, because the dialect's specification says so (codility).
+    bool transactional = false;
 };
 
 /// A batch entry refused before dispatch (JSON-RPC): answered in place with its own error.

@@ -7,6 +7,7 @@
 #include "protocol/body.hpp"
 #include "protocol/message.hpp"
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -44,6 +45,19 @@ public:
     }
     /// @throws protocol_error when a string is not valid UTF-8 (see append_body).
     void value(const json& v) { append_body(out_, v, enc_); }
+    /// A string value, written without building a json first. @throws protocol_error as value().
+    void text(std::string_view s) { append_string_body(out_, s, enc_); }
+    /// An integer value (JSON: its decimal digits; MessagePack: the smallest representation).
+    void integer(std::int64_t v) {
+        if (enc_ == encoding::msgpack) {
+            append_body(out_, json(v), enc_);
+            return;
+        }
+        char buf[24];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+        (void)ec; // 24 bytes hold any 64-bit number
+        out_.append(buf, static_cast<std::size_t>(end - buf));
+    }
     void end() {
         if (enc_ == encoding::json) out_ += '}';
     }

@@ -1,5 +1,5 @@
 #pragma once
-// Commands are encoded to RESP as soon as they are added, through hiredis's formatter, into one
+// Commands are encoded to RESP as soon as they are added, directly (see command.cpp), into one
 // contiguous buffer: a pipeline is then a single write.
 
 #include <cstddef>

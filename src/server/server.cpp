@@ -290,6 +290,7 @@ void server::impl::run() {
     auto next_heartbeat = clock::now();
     bool heartbeat_warned = false;
     command_buffer cmds;
+    reply_writer replies_out; // reuses its scratch space from batch to batch
     std::vector<std::string_view> pop_argv;
 
     while (true) {
@@ -310,8 +311,9 @@ void server::impl::run() {
         }
 
         cmds.clear();
-        std::size_t reply_cmds = append_replies(cmds, unsent);
-        if (reliable) reply_cmds += reliable->append_acks(cmds, unacked); // after their replies
+        std::size_t reply_cmds = replies_out.append(cmds, unsent);
+        if (reliable)
+            reply_cmds += reliable->append_acks(cmds, unacked); // after their replies
         const auto now = clock::now();
         std::size_t heartbeat_cmds = 0;
         const bool reap_now = reliable && now >= next_heartbeat && !stop_now;
@@ -463,7 +465,7 @@ void server::impl::run() {
         try {
             auto last = connect();
             cmds.clear();
-            append_replies(cmds, unsent);
+            replies_out.append(cmds, unsent);
             if (reliable) reliable->append_acks(cmds, unacked);
             last->pipeline(cmds, clock::now() + conn_opts.command_timeout);
         } catch (const error& e) {

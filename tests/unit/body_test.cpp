@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace std::string_literals;
 using redisrpc::encoding;
@@ -374,4 +377,94 @@ TEST(BodyPrintable, EscapesAndTruncates) {
     EXPECT_EQ(printable("\xc2\x85"), "\\u0085");                // NEL
     EXPECT_EQ(printable(std::string(500, 'a'), 10), "aaaaaaaaaa...(500 bytes)");
     EXPECT_EQ(printable(std::string("\0", 1)), "\\x00");
+}
+
+// append_body writes JSON without nlohmann's serializer for most values: the bytes must be
+// exactly what json::dump() writes, and the errors the same.
+TEST(BodyEncodeJson, SameBytesAsNlohmannDump) {
+    const std::vector<json> values{
+        nullptr,
+        true,
+        false,
+        0,
+        -1,
+        42,
+        std::int64_t{-9223372036854775807LL - 1},
+        std::uint64_t{18446744073709551615ULL},
+        0.0,
+        -0.0,
+        5.0,
+        0.1,
+        -2.5e-300,
+        1e300,
+        123456789.125,
+        std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::denorm_min(),
+        "",
+        "plain text",
+        "quote\" backslash\\ tab\t nl\n ctl\x01 del\x7f",
+        "unicode é € 😀",
+        json::array(),
+        json::object(),
+        json::parse(R"([1,2.5,"x",[null,{"b":1,"a":[true]}],{"k\"ey":"v","é":-0.0}])")};
+    for (const auto& v : values) {
+        EXPECT_EQ(encode_body(v, encoding::json), v.dump()) << v.dump();
+    }
+    // Non-finite doubles become null, as nlohmann writes them.
+    EXPECT_EQ(encode_body(json(std::nan("")), encoding::json), "null");
+    EXPECT_EQ(encode_body(json::array({-INFINITY, 1}), encoding::json), "[null,1]");
+}
+
+TEST(BodyEncodeJson, InvalidUtf8IsRefusedAtAnyDepth) {
+    EXPECT_THROW((void)encode_body(json("\xff"), encoding::json), protocol_error);
+    EXPECT_THROW((void)encode_body(json::array({1, json::object({{"k", "a\xc3"}})}), encoding::json),
+                 protocol_error);
+    EXPECT_THROW((void)encode_body(json::object({{"\xfe", 1}}), encoding::json), protocol_error);
+}
+
+// decode_body reads common documents with its own scanner and hands everything else to
+// nlohmann's parser: both must build the same value (same number types too, which MessagePack
+// shows), and refusals must keep the full parser's messages.
+TEST(BodyDecodeJson, FastPathBuildsWhatNlohmannBuilds) {
+    const std::vector<std::string> docs{
+        R"({"function_call":{"name":"add","args":[5.0]},"response_queue":"q:rpc:abc","id":"Xy12","deadline_ms":1714564810123})",
+        R"({"return_value":6.0,"id":"Xy12"})",
+        R"( { "a" : [ 1 , -2 , 0 , -0 , 3.25 , -1e-3 , 2E+10 , true , false , null , "" ] , "b" : { } , "c" : [ ] } )",
+        R"(["é € 😀", {"ключ": "значение"}])",
+        R"([18446744073709551615, -9223372036854775808, 123456789012345678901234567890, 5e-400])",
+        R"({"s":"with \"escape\" and \\ and \u00e9"})",
+        "\"plain\"",
+        "42",
+        "-7",
+        "0.5",
+        "true",
+        "null",
+        "[[[[1]]]]",
+    };
+    for (const auto& doc : docs) {
+        const json expected = json::parse(doc);
+        EXPECT_EQ(json::to_msgpack(decode(doc)), json::to_msgpack(expected)) << doc;
+        encoding enc = encoding::msgpack;
+        EXPECT_EQ(json::to_msgpack(decode_body_lenient_nan(doc, {}, enc)), json::to_msgpack(expected)) << doc;
+        EXPECT_EQ(enc, encoding::json);
+    }
+}
+
+TEST(BodyDecodeJson, FastPathLeavesRefusalsToTheFullParser) {
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {R"({"a":1,"a":2})", "duplicate key"}, {"{\"a\":\"x\ty\"}", "invalid JSON"},
+        {"{\"a\":\"\xff\"}", "invalid JSON"},  {R"({"a":01})", "invalid JSON"},
+        {R"({"a":1.})", "invalid JSON"},       {R"({"a":1} x)", "invalid JSON"},
+        {R"({"a":tru})", "invalid JSON"},      {R"([1,])", "invalid JSON"},
+        {"{\"a\":1}\0x"s, "NUL byte"},         {"[[[[1]]]]", "nesting deeper than 3"},
+        {"[1e400]", "number overflow"},
+    };
+    for (const auto& [doc, what] : bad) {
+        try {
+            (void)decode(doc, message_limits{1024, 3});
+            ADD_FAILURE() << "accepted: " << doc;
+        } catch (const protocol_error& e) {
+            EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << doc << " -> " << e.what();
+        }
+    }
 }
