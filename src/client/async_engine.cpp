@@ -218,32 +218,60 @@ void async_engine::timer_loop() {
             timers_changed_.wait(lock);
             continue;
         }
-        const auto [when, id] = timers_.top();
-        if (clock::now() < when) {
-            timers_changed_.wait_until(lock, when);
+        if (clock::now() < timers_.top().first) {
+            timers_changed_.wait_until(lock, timers_.top().first);
             continue;
         }
-        timers_.pop();
-        auto it = pending_.find(id);
-        if (it == pending_.end()) continue; // already answered
-        const bool sent = it->second.sent;
-        outgoing_request request = std::move(it->second.request);
-        auto done = take(id, lock);
+        // ---- failover: every call due now is withdrawn in one pipeline, so a Redis that
+        // answers slowly (a master pausing writes while it hands over) delays them all by one
+        // bounded wait instead of one wait each ----
+        struct expired_call {
+            outgoing_request request;
+            completion done;
+            bool sent;
+        };
+        std::vector<expired_call> due;
+        // Every call of the batch ends by its own deadline plus this margin, answered or not.
+        const auto withdraw_deadline = timers_.top().first + std::chrono::milliseconds(200);
+        while (!timers_.empty() && timers_.top().first <= clock::now()) {
+            const std::string id = timers_.top().second;
+            timers_.pop();
+            auto it = pending_.find(id);
+            if (it == pending_.end()) continue; // already answered
+            const bool sent = it->second.sent;
+            outgoing_request request = std::move(it->second.request);
+            auto done = take(id, lock);
+            due.push_back({std::move(request), std::move(*done), sent});
+        }
         lock.unlock();
-        bool withdrawn = !sent;
-        if (sent) {
+        command_buffer withdraws;
+        for (const auto& call : due)
+            if (call.sent) withdraws.add({"LREM", call.request.queue, "1", call.request.payload});
+        std::vector<reply> removed;
+        if (!withdraws.empty()) {
             try {
                 if (!control) control = std::make_unique<connection>(options_);
-                withdrawn = withdraw_request(*control, request, clock::now() + std::chrono::milliseconds(250));
+                removed = control->pipeline(withdraws, withdraw_deadline);
                 if (control->broken()) control.reset();
-            } catch (const error&) {
+            } catch (const error& e) {
+                log(log_level::warning, "could not withdraw timed-out requests: ", e.what());
                 control.reset();
             }
         }
-        finish(*done, {nullptr, std::make_exception_ptr(timeout_error(
-                                    withdrawn ? "call timed out; no server took the request"
-                                              : "call timed out; a server took the request, its outcome is unknown",
-                                    !withdrawn))});
+        std::size_t next_reply = 0;
+        for (auto& call : due) {
+            bool withdrawn = !call.sent;
+            if (call.sent) {
+                const reply* r = next_reply < removed.size() ? &removed[next_reply] : nullptr;
+                ++next_reply;
+                withdrawn = r != nullptr && r->is_integer() && r->integer == 1;
+            }
+            finish(call.done, {nullptr, std::make_exception_ptr(timeout_error(
+                                            withdrawn ? "call timed out; no server took the request"
+                                                      : "call timed out; a server took the request, its outcome is unknown",
+                                            !withdrawn))});
+        }
+        // ---- end failover ----
         lock.lock();
     }
 }

@@ -76,7 +76,8 @@ decoded_response round_trip(connection& conn, const outgoing_request& request, c
     const reply& popped = results.back();
     if (popped.is_error()) throw connection_error("waiting for the reply failed: " + popped.str);
     if (popped.is_nil()) {
-        const bool withdrawn = withdraw_request(conn, request, clock::now() + std::chrono::milliseconds(250));
+        // Bounded by the call's deadline, not by now: a slow Redis cannot make the call end late.
+        const bool withdrawn = withdraw_request(conn, request, deadline + read_margin);
         throw timeout_error(withdrawn ? "call timed out; no server took the request, it was withdrawn"
                                       : "call timed out; a server took the request, its outcome is unknown",
                             !withdrawn);

@@ -1,8 +1,11 @@
 #include <redisrpc/server.hpp>
 
+#include <redisrpc/cluster.hpp>
+
 #include "protocol/body.hpp"
 #include "protocol/factory.hpp"
 #include "redis/connection.hpp"
+#include "redis/pop_lanes.hpp"
 #include "server/execute.hpp"
 #include "server/method_stats.hpp"
 #include "server/reply_writer.hpp"
@@ -17,7 +20,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <functional>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 namespace redisrpc {
@@ -83,6 +88,13 @@ struct server::impl {
 
     void add_endpoint(dialect d, std::string name) {
         if (name.empty()) throw usage_error("server: the queue (or prefix) name must not be empty");
+        // ---- cluster: a sharded service is served on all its sub-queues (docs/cluster.md) ----
+        if (opts.shards > 1) {
+            if (d == dialect::codility) throw usage_error("server: shards > 1 needs the classic or JSON-RPC dialect");
+            for (auto& sub : shard_queues(name, opts.shards)) endpoints.push_back({d, sub, make_server_codec(d, sub, opts), {}});
+            return;
+        }
+        // ---- end cluster ----
         endpoints.push_back({d, name, make_server_codec(d, name, opts), {}});
     }
 
@@ -146,6 +158,17 @@ struct server::impl {
     }
 
     void run();
+
+    // ---- cluster: one pop lane per hash slot (docs/cluster.md) ----
+    struct lane_context {
+        std::function<bool()> stopping;
+        std::shared_ptr<method_stats> stats;
+        worker_pool* pool = nullptr;
+        std::mutex* serialize = nullptr; // held while processing when several lanes run
+        bool heartbeats = true;          // only one lane writes the heartbeat keys
+    };
+    void serve_lane(const std::vector<std::string>& keys, std::unique_ptr<connection> conn, const lane_context& lane);
+    // ---- end cluster ----
 };
 
 server::server(std::string_view url, std::string queue, server_options options)
@@ -265,6 +288,34 @@ void server::impl::run() {
     std::optional<worker_pool> pool;
     if (opts.workers > 1) pool.emplace(opts.workers - 1);
 
+    // ---- cluster: keys of different hash slots cannot share one BLMPOP; every slot gets its
+    // own lane (thread + connection), and handlers still run one batch at a time ----
+    const auto lanes = pop_lanes(conn_opts, keys);
+    lane_context context{stopping, stats, pool ? &*pool : nullptr, nullptr, true};
+    if (lanes.size() == 1) {
+        serve_lane(keys, std::move(conn), context);
+    } else {
+        std::mutex serialize;
+        context.serialize = &serialize;
+        std::vector<std::thread> others;
+        for (std::size_t i = 1; i < lanes.size(); ++i) {
+            lane_context other = context;
+            other.heartbeats = false;
+            others.emplace_back([this, &lanes, i, other] { serve_lane(lanes[i], nullptr, other); });
+        }
+        serve_lane(lanes[0], std::move(conn), context);
+        for (auto& t : others) t.join();
+    }
+    log(log_level::info, "server stopped");
+}
+
+void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_ptr<connection> conn,
+                              const lane_context& lane) {
+    const auto& stopping = lane.stopping;
+    const auto& stats = lane.stats;
+    worker_pool* pool = lane.pool;
+    // ---- end cluster ----
+
     const std::string pop_timeout = seconds_text(opts.poll_interval);
     const std::string batch_text = std::to_string(opts.batch);
     const std::string key_count = std::to_string(keys.size());
@@ -276,6 +327,11 @@ void server::impl::run() {
     bool heartbeat_warned = false;
     command_buffer cmds;
     std::vector<std::string_view> pop_argv;
+    // ---- cluster: a cluster connection reaches its nodes on first use, so a failure right
+    // after (re)connecting also waits before the next attempt ----
+    bool fresh = false;
+    backoff fresh_retry;
+    // ---- end cluster ----
 
     while (true) {
         const bool stop_now = stopping();
@@ -284,6 +340,7 @@ void server::impl::run() {
             try {
                 conn = connect();
                 retry.reset();
+                fresh = true;
                 log(log_level::info, "reconnected to ", conn_opts.address());
             } catch (const error& e) {
                 const auto wait = retry.next();
@@ -298,7 +355,7 @@ void server::impl::run() {
         const std::size_t reply_cmds = append_replies(cmds, unsent);
         const auto now = clock::now();
         std::size_t heartbeat_cmds = 0;
-        if (now >= next_heartbeat && !stop_now) {
+        if (lane.heartbeats && now >= next_heartbeat && !stop_now) {
             for (const auto& ep : endpoints) {
                 if (ep.heartbeat_key.empty()) continue;
                 cmds.add({"SET", ep.heartbeat_key, "1", "EX", heartbeat_ttl});
@@ -341,7 +398,12 @@ void server::impl::run() {
             log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
             conn.reset();
             reconnects.fetch_add(1, std::memory_order_relaxed);
+            if (fresh) wait_interruptible(fresh_retry.next());
             continue; // unsent replies are kept and written after reconnecting
+        }
+        if (fresh) {
+            fresh = false;
+            fresh_retry.reset();
         }
         if (reply_cmds > 0) {
             const auto problem = check_reply_results(std::span(results).first(reply_cmds));
@@ -387,6 +449,8 @@ void server::impl::run() {
         } else {
             items.push_back(popped.elements[1].str);
         }
+        std::unique_lock<std::mutex> serialized; // cluster: one lane processes at a time
+        if (lane.serialize) serialized = std::unique_lock(*lane.serialize);
         if (pool && items.size() > 1) {
             std::vector<std::vector<outgoing_reply>> per_item(items.size());
             pool->run_all(items.size(), [&](std::size_t i) { per_item[i] = process(ep, key, items[i], stats.get()); });
@@ -411,13 +475,12 @@ void server::impl::run() {
         }
     }
     for (const auto& ep : endpoints) {
-        if (ep.heartbeat_key.empty() || !conn) continue;
+        if (!lane.heartbeats || ep.heartbeat_key.empty() || !conn) continue;
         try {
             conn->execute({"DEL", ep.heartbeat_key}, clock::now() + conn_opts.command_timeout);
         } catch (const error&) {
         }
     }
-    log(log_level::info, "server stopped");
 }
 
 } // namespace redisrpc
