@@ -16,7 +16,8 @@ namespace redisrpc {
 
 /// The sub-queues of a service spread over `shards` hash slots: `shards == 1` gives `{service}`
 /// unchanged; otherwise `{service:i:n}` for i = 0..shards-1, where `n` is the smallest number
-/// that puts the slot of sub-queue i into the i-th of `shards` equal parts of the slot space.
+/// that puts the slot of sub-queue i into the middle half of the i-th of `shards` equal parts of
+/// the slot space.
 /// With the even slot split of `redis-cli --cluster create`, `shards` = number of masters puts
 /// one sub-queue on every master. Clients and servers compute the same names.
 /// @throws usage_error for an empty service or shards == 0 or shards > 16384.

@@ -33,15 +33,19 @@ std::optional<redirect> parse_redirect(const std::string& text, const std::strin
     if (starts_with(text, "TRYAGAIN") || starts_with(text, "CLUSTERDOWN") || starts_with(text, "UNBLOCKED"))
         return redirect{redirect::kind::retry, 0, {}};
     const bool moved = starts_with(text, "MOVED ");
-    if (!moved && !starts_with(text, "ASK ")) return std::nullopt;
+    if (!moved && !starts_with(text, "ASK "))
+        return std::nullopt;
     const std::size_t first = text.find(' ');
     const std::size_t second = text.find(' ', first + 1);
-    if (second == std::string::npos) return std::nullopt;
+    if (second == std::string::npos)
+        return std::nullopt;
     unsigned slot = 0;
     const auto [ptr, ec] = std::from_chars(text.data() + first + 1, text.data() + second, slot);
-    if (ec != std::errc{} || slot >= 16384) return std::nullopt;
+    if (ec != std::errc{} || slot >= 16384)
+        return std::nullopt;
     std::string address = text.substr(second + 1);
-    if (!address.empty() && address.front() == ':') address = asked.substr(0, asked.rfind(':')) + address;
+    if (!address.empty() && address.front() == ':')
+        address = asked.substr(0, asked.rfind(':')) + address;
     return redirect{moved ? redirect::kind::moved : redirect::kind::ask, static_cast<std::uint16_t>(slot),
                     std::move(address)};
 }
@@ -49,7 +53,8 @@ std::optional<redirect> parse_redirect(const std::string& text, const std::strin
 std::optional<redirect> find_redirect(const std::vector<reply>& replies, const std::string& asked) {
     for (const auto& r : replies)
         if (r.is_error())
-            if (auto found = parse_redirect(r.str, asked)) return found;
+            if (auto found = parse_redirect(r.str, asked))
+                return found;
     return std::nullopt;
 }
 
@@ -57,17 +62,20 @@ std::optional<redirect> find_redirect(const std::vector<reply>& replies, const s
 
 cluster_router::cluster_router(const connection_options& options)
     : options_(options), topology_(cluster_topology::shared(options)) {
-    if (!topology_->loaded()) topology_->refresh(clock::now() + options_.connect_timeout, true);
+    if (!topology_->loaded())
+        topology_->refresh(clock::now() + options_.connect_timeout, true);
 }
 
 std::string cluster_router::route(const unit_state& u, const std::string& fallback) {
-    if (u.unit.slot) return topology_->owner(*u.unit.slot);
+    if (u.unit.slot)
+        return topology_->owner(*u.unit.slot);
     return fallback.empty() ? topology_->any_master() : fallback;
 }
 
 cluster_router::node_link& cluster_router::link(const std::string& address, clock::time_point deadline) {
     node_link& l = nodes_[address];
-    if (l.conn && !l.conn->broken()) return l;
+    if (l.conn && !l.conn->broken())
+        return l;
     if (!l.outstanding.empty()) {
         broken_ = true;
         throw connection_error("connection to redis at " + address + " was lost with replies pending");
@@ -85,7 +93,8 @@ cluster_router::node_link& cluster_router::link(const std::string& address, cloc
 // connect timeout; nothing has been sent yet, so trying again is safe.
 void cluster_router::connect_all(const std::vector<std::string>& addresses, clock::time_point deadline) {
     for (const auto& address : addresses) {
-        if (address.empty()) throw connection_error("redis cluster: no master is known for a slot");
+        if (address.empty())
+            throw connection_error("redis cluster: no master is known for a slot");
         link(address, deadline);
     }
 }
@@ -114,7 +123,8 @@ void cluster_router::send(std::size_t index, const std::string& address, bool as
 }
 
 void cluster_router::write(const command_buffer& commands, clock::time_point deadline) {
-    if (broken_) throw connection_error("connection to the redis cluster is broken by an earlier error");
+    if (broken_)
+        throw connection_error("connection to the redis cluster is broken by an earlier error");
     ready_.clear();
     units_.clear();
     next_unit_ = 0;
@@ -124,10 +134,12 @@ void cluster_router::write(const command_buffer& commands, clock::time_point dea
             throw connection_error("redis cluster: a pipeline was written before the last one was read");
         }
     }
-    if (commands.empty()) return;
+    if (commands.empty())
+        return;
     source_ = commands.bytes();
     written_at_ = clock::now();
-    for (auto& unit : split_units(source_, commands.count())) units_.push_back({std::move(unit), {}, false, false, 0, {}});
+    for (auto& unit : split_units(source_, commands.count()))
+        units_.push_back({std::move(unit), {}, false, false, 0, {}});
 
     const auto connect_deadline = std::min(deadline, written_at_ + options_.connect_timeout);
     std::vector<std::string> targets(units_.size());
@@ -175,8 +187,9 @@ void cluster_router::write(const command_buffer& commands, clock::time_point dea
     for (std::size_t i = 0; i < units_.size(); ++i) {
         unit_state& u = units_[i];
         if (u.unit.blocking && spent > 0.005) {
-            per_node[targets[i]] += with_block_timeout(
-                std::string_view(source_).substr(u.unit.begin, u.unit.end - u.unit.begin), u.unit.commands, spent);
+            per_node[targets[i]] +=
+                with_block_timeout(std::string_view(source_).substr(u.unit.begin, u.unit.end - u.unit.begin),
+                                   u.unit.commands, spent);
         } else {
             per_node[targets[i]].append(source_, u.unit.begin, u.unit.end - u.unit.begin);
         }
@@ -197,10 +210,13 @@ void cluster_router::receive(std::size_t index, clock::time_point deadline) {
     node_link& l = nodes_[units_[index].node];
     try {
         while (!units_[index].received) {
-            if (l.outstanding.empty() || !l.conn) throw connection_error("redis cluster: a reply went missing");
+            if (l.outstanding.empty() || !l.conn)
+                throw connection_error("redis cluster: a reply went missing");
             unit_state& u = units_[l.outstanding.front()];
-            if (u.asking) (void)l.conn->read(deadline); // +OK of ASKING
-            for (std::size_t k = 0; k < u.unit.commands; ++k) u.replies.push_back(l.conn->read(deadline));
+            if (u.asking)
+                (void)l.conn->read(deadline); // +OK of ASKING
+            for (std::size_t k = 0; k < u.unit.commands; ++k)
+                u.replies.push_back(l.conn->read(deadline));
             u.received = true;
             l.outstanding.pop_front();
         }
@@ -216,7 +232,8 @@ void cluster_router::resolve(std::size_t index, clock::time_point deadline) {
         receive(index, deadline);
         unit_state& u = units_[index];
         auto found = find_redirect(u.replies, u.node);
-        if (!found || u.attempts >= max_redirects || clock::now() >= deadline) return;
+        if (!found || u.attempts >= max_redirects || clock::now() >= deadline)
+            return;
         ++u.attempts;
         std::string target;
         bool asking = false;
@@ -236,7 +253,8 @@ void cluster_router::resolve(std::size_t index, clock::time_point deadline) {
             break;
         case redirect::kind::retry: {
             const auto left = deadline - clock::now();
-            if (left <= backoff) return; // no time for another attempt: the caller sees the error
+            if (left <= backoff)
+                return; // no time for another attempt: the caller sees the error
             std::this_thread::sleep_for(backoff);
             backoff = std::min(backoff * 2, max_backoff);
             try {
@@ -260,12 +278,15 @@ void cluster_router::resolve(std::size_t index, clock::time_point deadline) {
 }
 
 reply cluster_router::read(clock::time_point deadline) {
-    if (broken_) throw connection_error("connection to the redis cluster is broken by an earlier error");
+    if (broken_)
+        throw connection_error("connection to the redis cluster is broken by an earlier error");
     if (ready_.empty()) {
-        if (next_unit_ >= units_.size()) throw connection_error("redis cluster: read without a pending command");
+        if (next_unit_ >= units_.size())
+            throw connection_error("redis cluster: read without a pending command");
         const std::size_t index = next_unit_++;
         resolve(index, deadline);
-        for (auto& r : units_[index].replies) ready_.push_back(std::move(r));
+        for (auto& r : units_[index].replies)
+            ready_.push_back(std::move(r));
         units_[index].replies.clear();
     }
     reply out = std::move(ready_.front());

@@ -31,7 +31,7 @@ public:
 private:
     struct unit_state {
         command_unit unit;
-        std::string node;   // where it was last sent
+        std::string node; // where it was last sent
         bool asking = false;
         bool received = false;
         int attempts = 0;

@@ -18,7 +18,8 @@ constexpr auto min_refresh_interval = std::chrono::milliseconds(50);
 // how nodes are reached (credentials are part of it, so different ACL users never share).
 std::string topology_key(const connection_options& o) {
     std::string key = o.tls ? "tls|" : "tcp|";
-    for (const auto& n : o.nodes) key += format_address(n.host, n.port) + ",";
+    for (const auto& n : o.nodes)
+        key += format_address(n.host, n.port) + ",";
     for (const std::string* part : {&o.user, &o.password, &o.tls_ca_file, &o.tls_ca_dir, &o.tls_cert_file,
                                     &o.tls_key_file, &o.tls_server_name, &o.client_name}) {
         key += std::to_string(part->size()) + ":" + *part + "|";
@@ -31,7 +32,8 @@ std::string topology_key(const connection_options& o) {
 } // namespace
 
 std::string format_address(const std::string& host, std::uint16_t port) {
-    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+    if (host.find(':') != std::string::npos)
+        return "[" + host + "]:" + std::to_string(port);
     return host + ":" + std::to_string(port);
 }
 
@@ -40,16 +42,20 @@ std::shared_ptr<cluster_topology> cluster_topology::shared(const connection_opti
     static std::map<std::string, std::weak_ptr<cluster_topology>> cache;
     const std::string key = topology_key(options);
     const std::lock_guard lock(mutex);
-    if (auto existing = cache[key].lock()) return existing;
+    if (auto existing = cache[key].lock())
+        return existing;
     auto created = std::make_shared<cluster_topology>(options);
     cache[key] = created;
-    for (auto it = cache.begin(); it != cache.end();) it = it->second.expired() ? cache.erase(it) : std::next(it);
+    for (auto it = cache.begin(); it != cache.end();)
+        it = it->second.expired() ? cache.erase(it) : std::next(it);
     return created;
 }
 
 cluster_topology::cluster_topology(connection_options options) : base_(std::move(options)) {
-    for (const auto& n : base_.nodes) known_.push_back(format_address(n.host, n.port));
-    if (known_.empty()) known_.push_back(format_address(base_.host, base_.port));
+    for (const auto& n : base_.nodes)
+        known_.push_back(format_address(n.host, n.port));
+    if (known_.empty())
+        known_.push_back(format_address(base_.host, base_.port));
 }
 
 connection_options cluster_topology::node_options(const std::string& address) const {
@@ -60,7 +66,8 @@ connection_options cluster_topology::node_options(const std::string& address) co
     o.db = 0; // a cluster has database 0 only
     const std::size_t colon = address.rfind(':');
     std::string host = address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[')
+        host = host.substr(1, host.size() - 2);
     o.host = host.empty() ? base_.host : host;
     std::uint16_t port = 0;
     const char* first = address.data() + colon + 1;
@@ -71,13 +78,19 @@ connection_options cluster_topology::node_options(const std::string& address) co
 
 std::string cluster_topology::owner(std::uint16_t slot) {
     const std::lock_guard lock(mutex_);
-    if (slot_owner_.size() == slot_count && !slot_owner_[slot].empty()) return slot_owner_[slot];
+    if (slot_owner_.size() == slot_count && !slot_owner_[slot].empty())
+        return slot_owner_[slot];
     return masters_.empty() ? std::string() : masters_.front();
 }
 
 std::string cluster_topology::any_master() {
     const std::lock_guard lock(mutex_);
     return masters_.empty() ? std::string() : masters_.front();
+}
+
+std::vector<std::string> cluster_topology::masters() {
+    const std::lock_guard lock(mutex_);
+    return masters_;
 }
 
 bool cluster_topology::loaded() {
@@ -87,10 +100,13 @@ bool cluster_topology::loaded() {
 
 void cluster_topology::moved(std::uint16_t slot, const std::string& address) {
     const std::lock_guard lock(mutex_);
-    if (slot_owner_.size() != slot_count) slot_owner_.assign(slot_count, {});
+    if (slot_owner_.size() != slot_count)
+        slot_owner_.assign(slot_count, {});
     slot_owner_[slot] = address;
-    if (std::find(masters_.begin(), masters_.end(), address) == masters_.end()) masters_.push_back(address);
-    if (std::find(known_.begin(), known_.end(), address) == known_.end()) known_.push_back(address);
+    if (std::find(masters_.begin(), masters_.end(), address) == masters_.end())
+        masters_.push_back(address);
+    if (std::find(known_.begin(), known_.end(), address) == known_.end())
+        known_.push_back(address);
 }
 
 void cluster_topology::refresh(clock::time_point deadline, bool force) {
@@ -98,7 +114,8 @@ void cluster_topology::refresh(clock::time_point deadline, bool force) {
     std::size_t start = 0;
     {
         const std::lock_guard lock(mutex_);
-        if (!force && !masters_.empty() && clock::now() - last_refresh_ < min_refresh_interval) return;
+        if (!force && !masters_.empty() && clock::now() - last_refresh_ < min_refresh_interval)
+            return;
         candidates = known_;
         start = next_probe_++;
     }
@@ -106,7 +123,8 @@ void cluster_topology::refresh(clock::time_point deadline, bool force) {
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         const std::string& address = candidates[(start + i) % candidates.size()];
         const auto now = clock::now();
-        if (now >= deadline && !failures.empty()) break;
+        if (now >= deadline && !failures.empty())
+            break;
         try {
             connection_options o = node_options(address);
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
@@ -129,19 +147,24 @@ void cluster_topology::refresh(clock::time_point deadline, bool force) {
                     continue;
                 const auto first = range.elements[0].integer;
                 const auto last = range.elements[1].integer;
-                if (first < 0 || last >= static_cast<std::int64_t>(slot_count) || first > last) continue;
+                if (first < 0 || last >= static_cast<std::int64_t>(slot_count) || first > last)
+                    continue;
                 for (std::size_t n = 2; n < range.elements.size(); ++n) {
                     const auto& node = range.elements[n];
-                    if (!node.is_array() || node.elements.size() < 2) continue;
+                    if (!node.is_array() || node.elements.size() < 2)
+                        continue;
                     // An empty or "?" host means "the address you asked me on".
                     std::string host = node.elements[0].str;
-                    if (host.empty() || host == "?") host = node_options(address).host;
+                    if (host.empty() || host == "?")
+                        host = node_options(address).host;
                     const auto port = static_cast<std::uint16_t>(node.elements[1].integer);
                     const std::string a = format_address(host, port);
                     seen.push_back(a);
                     if (n == 2) {
-                        if (std::find(masters.begin(), masters.end(), a) == masters.end()) masters.push_back(a);
-                        for (auto s = first; s <= last; ++s) owners[static_cast<std::size_t>(s)] = a;
+                        if (std::find(masters.begin(), masters.end(), a) == masters.end())
+                            masters.push_back(a);
+                        for (auto s = first; s <= last; ++s)
+                            owners[static_cast<std::size_t>(s)] = a;
                     }
                 }
             }
@@ -153,7 +176,8 @@ void cluster_topology::refresh(clock::time_point deadline, bool force) {
             slot_owner_ = std::move(owners);
             masters_ = std::move(masters);
             for (auto& a : seen)
-                if (std::find(known_.begin(), known_.end(), a) == known_.end()) known_.push_back(std::move(a));
+                if (std::find(known_.begin(), known_.end(), a) == known_.end())
+                    known_.push_back(std::move(a));
             last_refresh_ = clock::now();
             return;
         } catch (const error& e) {

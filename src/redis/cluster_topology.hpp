@@ -26,6 +26,8 @@ public:
     [[nodiscard]] std::string owner(std::uint16_t slot);
     /// Some master (for commands without keys).
     [[nodiscard]] std::string any_master();
+    /// Every master of the last map.
+    [[nodiscard]] std::vector<std::string> masters();
     /// True once a slot map has been loaded.
     [[nodiscard]] bool loaded();
 
@@ -44,7 +46,7 @@ private:
     std::mutex mutex_;
     std::vector<std::string> slot_owner_; // 16384 entries once loaded
     std::vector<std::string> masters_;
-    std::vector<std::string> known_;      // seeds and every node seen, tried in turn on refresh
+    std::vector<std::string> known_; // seeds and every node seen, tried in turn on refresh
     clock::time_point last_refresh_{};
     std::size_t next_probe_ = 0;
 };

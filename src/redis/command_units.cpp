@@ -22,17 +22,20 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 // Commands without keys: sent to any node (the node of the pipeline's keyed units if any).
 constexpr std::array<std::string_view, 24> keyless = {
-    "PING",   "ECHO",    "INFO",     "CLIENT",   "CLUSTER", "SCAN",     "KEYS",  "DBSIZE",
-    "FLUSHALL", "FLUSHDB", "TIME",   "ROLE",     "CONFIG",  "COMMAND",  "HELLO", "AUTH",
-    "SELECT", "READONLY", "READWRITE", "ASKING", "WAIT",    "SCRIPT",   "ACL",   "PUBLISH"};
+    "PING",     "ECHO",     "INFO",      "CLIENT", "CLUSTER", "SCAN",    "KEYS",  "DBSIZE",
+    "FLUSHALL", "FLUSHDB",  "TIME",      "ROLE",   "CONFIG",  "COMMAND", "HELLO", "AUTH",
+    "SELECT",   "READONLY", "READWRITE", "ASKING", "WAIT",    "SCRIPT",  "ACL",   "PUBLISH"};
 
 std::size_t parse_number(std::string_view resp, std::size_t& pos, char marker) {
-    if (pos >= resp.size() || resp[pos] != marker) throw std::logic_error("command_units: unexpected RESP");
+    if (pos >= resp.size() || resp[pos] != marker)
+        throw std::logic_error("command_units: unexpected RESP");
     const std::size_t eol = resp.find("\r\n", pos);
-    if (eol == std::string_view::npos) throw std::logic_error("command_units: truncated RESP");
+    if (eol == std::string_view::npos)
+        throw std::logic_error("command_units: truncated RESP");
     std::size_t value = 0;
     const auto [ptr, ec] = std::from_chars(resp.data() + pos + 1, resp.data() + eol, value);
-    if (ec != std::errc{} || ptr != resp.data() + eol) throw std::logic_error("command_units: bad RESP length");
+    if (ec != std::errc{} || ptr != resp.data() + eol)
+        throw std::logic_error("command_units: bad RESP length");
     pos = eol + 2;
     return value;
 }
@@ -43,7 +46,8 @@ argv_view parse_one(std::string_view resp, std::size_t& pos) {
     argv.reserve(args);
     for (std::size_t i = 0; i < args; ++i) {
         const std::size_t len = parse_number(resp, pos, '$');
-        if (pos + len + 2 > resp.size()) throw std::logic_error("command_units: truncated RESP");
+        if (pos + len + 2 > resp.size())
+            throw std::logic_error("command_units: truncated RESP");
         argv.push_back(resp.substr(pos, len));
         pos += len + 2;
     }
@@ -51,7 +55,8 @@ argv_view parse_one(std::string_view resp, std::size_t& pos) {
 }
 
 bool is_blocking(const argv_view& argv) {
-    return !argv.empty() && (iequals(argv[0], "BLPOP") || iequals(argv[0], "BRPOP") || iequals(argv[0], "BLMPOP"));
+    return !argv.empty() &&
+           (iequals(argv[0], "BLPOP") || iequals(argv[0], "BRPOP") || iequals(argv[0], "BLMPOP"));
 }
 
 } // namespace
@@ -60,17 +65,22 @@ std::vector<argv_view> parse_commands(std::string_view resp, std::size_t count) 
     std::vector<argv_view> out;
     out.reserve(count);
     std::size_t pos = 0;
-    for (std::size_t i = 0; i < count; ++i) out.push_back(parse_one(resp, pos));
+    for (std::size_t i = 0; i < count; ++i)
+        out.push_back(parse_one(resp, pos));
     return out;
 }
 
 std::optional<std::string_view> first_key(const argv_view& argv) {
-    if (argv.size() < 2) return std::nullopt;
+    if (argv.size() < 2)
+        return std::nullopt;
     const std::string_view name = argv[0];
     for (const auto k : keyless)
-        if (iequals(name, k)) return std::nullopt;
-    if (iequals(name, "BLMPOP")) return argv.size() > 3 ? std::optional(argv[3]) : std::nullopt;
-    if (iequals(name, "LMPOP")) return argv.size() > 2 ? std::optional(argv[2]) : std::nullopt;
+        if (iequals(name, k))
+            return std::nullopt;
+    if (iequals(name, "BLMPOP"))
+        return argv.size() > 3 ? std::optional(argv[3]) : std::nullopt;
+    if (iequals(name, "LMPOP"))
+        return argv.size() > 2 ? std::optional(argv[2]) : std::nullopt;
     return argv[1];
 }
 
@@ -93,7 +103,8 @@ std::vector<command_unit> split_units(std::string_view resp, std::size_t count) 
         ++unit.commands;
         unit.blocking = unit.blocking || is_blocking(argv);
         if (!unit.slot) {
-            if (const auto key = first_key(argv)) unit.slot = key_slot(*key);
+            if (const auto key = first_key(argv))
+                unit.slot = key_slot(*key);
         }
     }
     return units;

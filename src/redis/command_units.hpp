@@ -16,11 +16,11 @@ namespace redisrpc::detail {
 using argv_view = std::vector<std::string_view>;
 
 struct command_unit {
-    std::size_t begin = 0;              // byte range in the pipeline
+    std::size_t begin = 0; // byte range in the pipeline
     std::size_t end = 0;
-    std::size_t commands = 0;           // replies this unit produces
-    std::optional<std::uint16_t> slot;  // empty: no key (PING, CLIENT, SCAN, ...)
-    bool blocking = false;              // holds BLPOP/BRPOP/BLMPOP, whose timeout may be shortened
+    std::size_t commands = 0;          // replies this unit produces
+    std::optional<std::uint16_t> slot; // empty: no key (PING, CLIENT, SCAN, ...)
+    bool blocking = false;             // holds BLPOP/BRPOP/BLMPOP, whose timeout may be shortened
 };
 
 /// Parses `count` commands from `resp`. @throws std::logic_error on bytes command_buffer cannot make.

@@ -19,12 +19,14 @@ struct connection::impl {
     std::string address;
 
     void watch(const reply& r) noexcept {
-        if (sentinel && !role_lost && is_role_change_error(r)) role_lost = true;
+        if (sentinel && !role_lost && is_role_change_error(r))
+            role_lost = true;
     }
     // A demoted master still accepts the connection; nothing more may go to it.
     void ensure_master() const {
         if (role_lost)
-            throw connection_error("redis at " + address + " is no longer the master; a new connection asks the sentinels");
+            throw connection_error("redis at " + address +
+                                   " is no longer the master; a new connection asks the sentinels");
     }
 };
 
@@ -53,13 +55,15 @@ std::vector<reply> connection::pipeline(const command_buffer& commands, clock::t
         impl_->ensure_master();
         auto replies = impl_->node->pipeline(commands, deadline);
         if (impl_->sentinel)
-            for (const auto& r : replies) impl_->watch(r);
+            for (const auto& r : replies)
+                impl_->watch(r);
         return replies;
     }
     impl_->router->write(commands, deadline);
     std::vector<reply> replies;
     replies.reserve(commands.count());
-    for (std::size_t i = 0; i < commands.count(); ++i) replies.push_back(impl_->router->read(deadline));
+    for (std::size_t i = 0; i < commands.count(); ++i)
+        replies.push_back(impl_->router->read(deadline));
     return replies;
 }
 
@@ -95,7 +99,8 @@ reply connection::read(clock::time_point deadline) {
 }
 
 bool connection::broken() const noexcept {
-    if (impl_->node) return impl_->role_lost || impl_->node->broken();
+    if (impl_->node)
+        return impl_->role_lost || impl_->node->broken();
     return impl_->router->broken();
 }
 

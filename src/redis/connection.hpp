@@ -2,9 +2,9 @@
 // One synchronous connection to Redis, used by one thread at a time: to one server, to the
 // master a set of sentinels names (sentinel.hpp), or to a whole Redis Cluster whose commands are
 // routed by key slot (cluster_router.hpp), as connection_options::mode says. Callers see the
-// same pipeline interface in every mode. Every operation takes a deadline; a blocking pop's read deadline must exceed the pop's own
-// timeout (callers add a margin). Any I/O failure or deadline expiry leaves the connection
-// broken(): the caller drops it and opens a new one, since a reply may still be in flight.
+// same pipeline interface in every mode. Every operation takes a deadline; a blocking pop's read deadline
+// must exceed the pop's own timeout (callers add a margin). Any I/O failure or deadline expiry leaves the
+// connection broken(): the caller drops it and opens a new one, since a reply may still be in flight.
 
 #include "redis/command.hpp"
 #include "redis/reply.hpp"

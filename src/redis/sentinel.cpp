@@ -11,7 +11,8 @@ namespace redisrpc::detail {
 
 namespace {
 
-connection_options sentinel_options(const connection_options& base, const connection_options::node_address& node,
+connection_options sentinel_options(const connection_options& base,
+                                    const connection_options::node_address& node,
                                     std::chrono::milliseconds left) {
     connection_options o = base;
     o.mode = connection_options::topology::standalone;
@@ -21,7 +22,7 @@ connection_options sentinel_options(const connection_options& base, const connec
     o.port = node.port;
     o.user = base.sentinel_user;
     o.password = base.sentinel_password;
-    o.db = 0;             // sentinels have no databases
+    o.db = 0; // sentinels have no databases
     o.client_name.clear();
     o.connect_timeout = std::clamp(left, std::chrono::milliseconds(1), base.connect_timeout);
     o.command_timeout = std::clamp(left, std::chrono::milliseconds(1), base.command_timeout);
@@ -32,15 +33,19 @@ connection_options sentinel_options(const connection_options& base, const connec
 
 bool is_role_change_error(const reply& r) noexcept {
     const auto check = [](const reply& x) {
-        if (!x.is_error()) return false;
+        if (!x.is_error())
+            return false;
         for (const std::string_view p : {"READONLY", "UNBLOCKED", "MASTERDOWN", "LOADING"})
-            if (x.str.compare(0, p.size(), p) == 0) return true;
+            if (x.str.compare(0, p.size(), p) == 0)
+                return true;
         return false;
     };
-    if (check(r)) return true;
+    if (check(r))
+        return true;
     if (r.is_array())
         for (const auto& e : r.elements)
-            if (check(e)) return true;
+            if (check(e))
+                return true;
     return false;
 }
 
@@ -50,7 +55,8 @@ std::unique_ptr<node_connection> connect_to_sentinel_master(const connection_opt
     {
         for (const auto& sentinel : options.nodes) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-            if (left.count() <= 0 && !last.empty()) break;
+            if (left.count() <= 0 && !last.empty())
+                break;
             const std::string where = "sentinel " + format_address(sentinel.host, sentinel.port);
             reply addr;
             try {
@@ -78,18 +84,23 @@ std::unique_ptr<node_connection> connect_to_sentinel_master(const connection_opt
             const std::string& p = addr.elements[1].str;
             std::from_chars(p.data(), p.data() + p.size(), port);
             m.port = port;
-            const auto master_left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-            m.connect_timeout = std::clamp(master_left, std::chrono::milliseconds(1), options.connect_timeout);
+            const auto master_left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            m.connect_timeout =
+                std::clamp(master_left, std::chrono::milliseconds(1), options.connect_timeout);
             try {
                 auto conn = std::make_unique<node_connection>(m);
                 const reply role = conn->execute({"ROLE"}, clock::now() + options.command_timeout);
-                if (role.is_array() && !role.elements.empty() && role.elements[0].str == "master") return conn;
+                if (role.is_array() && !role.elements.empty() && role.elements[0].str == "master")
+                    return conn;
                 // An ACL without +role: trust the sentinels.
-                if (role.is_error() && role.str.compare(0, 6, "NOPERM") == 0) return conn;
+                if (role.is_error() && role.str.compare(0, 6, "NOPERM") == 0)
+                    return conn;
                 last = where + " names " + m.address() + " as master '" + options.sentinel_master +
                        "', but it is not a master (yet)";
             } catch (const error& e) {
-                last = where + " names " + m.address() + " as master '" + options.sentinel_master + "': " + e.what();
+                last = where + " names " + m.address() + " as master '" + options.sentinel_master +
+                       "': " + e.what();
             }
         }
     }

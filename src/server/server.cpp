@@ -301,10 +301,24 @@ void server::impl::run() {
         for (std::size_t i = 1; i < lanes.size(); ++i) {
             lane_context other = context;
             other.heartbeats = false;
-            others.emplace_back([this, &lanes, i, other] { serve_lane(lanes[i], nullptr, other); });
+            others.emplace_back([this, &lanes, i, other] {
+                try {
+                    serve_lane(lanes[i], nullptr, other);
+                } catch (const std::exception& e) {
+                    log(log_level::error, "serving ", lanes[i].front(), " failed: ", e.what());
+                    stop_requested.store(true);
+                }
+            });
         }
-        serve_lane(lanes[0], std::move(conn), context);
+        std::exception_ptr failure;
+        try {
+            serve_lane(lanes[0], std::move(conn), context);
+        } catch (...) {
+            failure = std::current_exception();
+            stop_requested.store(true); // the other lanes end too
+        }
         for (auto& t : others) t.join();
+        if (failure) std::rethrow_exception(failure);
     }
     log(log_level::info, "server stopped");
 }

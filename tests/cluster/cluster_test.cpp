@@ -7,6 +7,7 @@
 #include "support/helpers.hpp"
 #include "support/redis_cluster.hpp"
 
+#include <redisrpc/admin.hpp>
 #include <redisrpc/redisrpc.hpp>
 
 #include <gtest/gtest.h>
@@ -38,14 +39,17 @@ server_options quiet_server(std::size_t shards = 1) {
 // Calls on every shard succeed again (the service is back after a failover).
 void expect_serving(client& c, std::size_t calls) {
     std::size_t ok = 0;
-    const bool back = wait_until([&] {
-        try {
-            if (c.call<double>("add", 1) == 2) ++ok;
-        } catch (const error&) {
-            ok = 0;
-        }
-        return ok >= calls;
-    }, 20s);
+    const bool back = wait_until(
+        [&] {
+            try {
+                if (c.call<double>("add", 1) == 2)
+                    ++ok;
+            } catch (const error&) {
+                ok = 0;
+            }
+            return ok >= calls;
+        },
+        20s);
     EXPECT_TRUE(back) << "the service did not come back after the failover";
 }
 
@@ -56,16 +60,21 @@ TEST(Cluster, RoutesEveryKeyAndFollowsMovedAndAsk) {
 
     // Keys on every master, pipelined in one write: every reply comes back in order.
     detail::command_buffer set;
-    for (int i = 0; i < 200; ++i) set.add({"SET", "key:" + std::to_string(i), std::to_string(i)});
+    for (int i = 0; i < 200; ++i)
+        set.add({"SET", "key:" + std::to_string(i), std::to_string(i)});
     const auto results = conn.pipeline(set, deadline());
     ASSERT_EQ(results.size(), 200u);
-    for (const auto& r : results) ASSERT_EQ(r.str, "OK");
+    for (const auto& r : results)
+        ASSERT_EQ(r.str, "OK");
     detail::command_buffer get;
-    for (int i = 0; i < 200; ++i) get.add({"GET", "key:" + std::to_string(i)});
+    for (int i = 0; i < 200; ++i)
+        get.add({"GET", "key:" + std::to_string(i)});
     const auto values = conn.pipeline(get, deadline());
-    for (int i = 0; i < 200; ++i) ASSERT_EQ(values[i].str, std::to_string(i));
+    for (int i = 0; i < 200; ++i)
+        ASSERT_EQ(values[i].str, std::to_string(i));
     std::set<std::size_t> owners;
-    for (int i = 0; i < 200; ++i) owners.insert(cluster.master_of_slot(key_slot("key:" + std::to_string(i))));
+    for (int i = 0; i < 200; ++i)
+        owners.insert(cluster.master_of_slot(key_slot("key:" + std::to_string(i))));
     EXPECT_EQ(owners.size(), 3u) << "the keys should span every master";
 
     // Move one slot by hand, as redis-cli --cluster reshard does: first ASK (migrating), then MOVED.
@@ -94,7 +103,8 @@ TEST(Cluster, RoutesEveryKeyAndFollowsMovedAndAsk) {
     EXPECT_EQ(txn_replies[3].elements[0].integer, 2);
 
     // Finish the migration everywhere: the router's map is now stale and MOVED corrects it.
-    for (const auto m : masters) ASSERT_EQ(on_node(cluster, m, {"CLUSTER", "SETSLOT", slot_text, "NODE", to_id}).str, "OK");
+    for (const auto m : masters)
+        ASSERT_EQ(on_node(cluster, m, {"CLUSTER", "SETSLOT", slot_text, "NODE", to_id}).str, "OK");
     ASSERT_TRUE(wait_until([&] { return cluster.master_of_slot(slot) == to; }, 10s));
     const auto moved = conn.execute({"LRANGE", key, "0", "-1"}, deadline());
     ASSERT_TRUE(moved.is_array()) << moved.str;
@@ -122,15 +132,22 @@ TEST(Cluster, ServesTaggedAndUntaggedQueuesFromOneServer) {
         EXPECT_EQ(untagged.call<double>("add", i), i + 1);
     }
     std::vector<std::future<double>> futures;
-    for (int i = 0; i < 200; ++i) futures.push_back((i % 2 ? tagged : untagged).async_call<double>("add", i));
-    for (int i = 0; i < 200; ++i) EXPECT_EQ(futures[i].get(), i + 1);
+    for (int i = 0; i < 200; ++i)
+        futures.push_back((i % 2 ? tagged : untagged).async_call<double>("add", i));
+    for (int i = 0; i < 200; ++i)
+        EXPECT_EQ(futures[i].get(), i + 1);
+
+    // The admin view scans every master: both endpoints' heartbeats are found.
+    EXPECT_EQ(admin::live_servers(cluster.url(), "{calc}").size(), 1u);
+    EXPECT_EQ(admin::live_servers(cluster.url(), "plain-queue", dialect::jsonrpc).size(), 1u);
 }
 
 TEST(Cluster, ShardedServiceUsesEveryMaster) {
     redis_cluster cluster;
     const auto queues = shard_queues("calc", 3);
     std::set<std::size_t> owners;
-    for (const auto& q : queues) owners.insert(cluster.master_of_slot(key_slot(q)));
+    for (const auto& q : queues)
+        owners.insert(cluster.master_of_slot(key_slot(q)));
     EXPECT_EQ(owners.size(), 3u) << "three shards land on three masters";
 
     std::vector<long long> before;
@@ -139,19 +156,24 @@ TEST(Cluster, ShardedServiceUsesEveryMaster) {
         const auto at = info.find("cmdstat_rpush:calls=");
         return at == std::string::npos ? 0LL : std::stoll(info.substr(at + 20));
     };
-    for (const auto m : owners) before.push_back(rpush_calls(m));
+    for (const auto m : owners)
+        before.push_back(rpush_calls(m));
 
     server srv(cluster.url(), "calc", quiet_server(3));
     bind_calculator(srv);
     running_server running(srv);
     client c(cluster.url(), "calc", {.timeout = 5s, .shards = 3});
-    for (int i = 0; i < 30; ++i) EXPECT_EQ(c.call<double>("add", i), i + 1);
+    for (int i = 0; i < 30; ++i)
+        EXPECT_EQ(c.call<double>("add", i), i + 1);
     std::vector<std::future<double>> futures;
-    for (int i = 0; i < 300; ++i) futures.push_back(c.async_call<double>("add", i));
-    for (int i = 0; i < 300; ++i) EXPECT_EQ(futures[i].get(), i + 1);
+    for (int i = 0; i < 300; ++i)
+        futures.push_back(c.async_call<double>("add", i));
+    for (int i = 0; i < 300; ++i)
+        EXPECT_EQ(futures[i].get(), i + 1);
 
     std::size_t k = 0;
-    for (const auto m : owners) EXPECT_GT(rpush_calls(m), before[k++] + 10) << "master " << m << " got no requests";
+    for (const auto m : owners)
+        EXPECT_GT(rpush_calls(m), before[k++] + 10) << "master " << m << " got no requests";
 
     EXPECT_THROW(client(cluster.url(), "calc", {.reply_prefix = "calc:rpc:me:", .shards = 2}), usage_error);
     EXPECT_THROW(client(cluster.url(), "calc", {.dialect = dialect::codility, .shards = 2}), usage_error);
@@ -187,9 +209,13 @@ void failover_under_load(bool kill_master) {
     EXPECT_EQ(srv.stats().calls > 0, true);
 }
 
-TEST(ClusterFailover, CallsUnderLoadWhileMasterHandsOver) { failover_under_load(false); }
+TEST(ClusterFailover, CallsUnderLoadWhileMasterHandsOver) {
+    failover_under_load(false);
+}
 
-TEST(ClusterFailover, CallsUnderLoadWhileMasterIsKilled) { failover_under_load(true); }
+TEST(ClusterFailover, CallsUnderLoadWhileMasterIsKilled) {
+    failover_under_load(true);
+}
 
 } // namespace
 } // namespace redisrpc::test

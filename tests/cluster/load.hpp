@@ -30,7 +30,8 @@ public:
 
     call_load(client& c, std::size_t sync_threads, std::chrono::milliseconds timeout)
         : client_(c), timeout_(timeout) {
-        for (std::size_t t = 0; t < sync_threads; ++t) threads_.emplace_back([this, t] { sync_loop(t); });
+        for (std::size_t t = 0; t < sync_threads; ++t)
+            threads_.emplace_back([this, t] { sync_loop(t); });
         threads_.emplace_back([this] { async_loop(); });
     }
     ~call_load() { stop(); }
@@ -39,7 +40,8 @@ public:
     std::vector<call_outcome_record> stop() {
         stop_ = true;
         for (auto& t : threads_)
-            if (t.joinable()) t.join();
+            if (t.joinable())
+                t.join();
         std::unique_lock lock(mutex_);
         const bool drained = done_cv_.wait_for(lock, timeout_ + slack + std::chrono::seconds(1),
                                                [this] { return async_pending_ == 0; });
@@ -51,7 +53,8 @@ public:
     [[nodiscard]] std::size_t successes() const { return ok_.load(); }
 
     /// Checks every record: a defined outcome within the deadline; returns a summary.
-    static std::string check(const std::vector<call_outcome_record>& records, std::chrono::milliseconds timeout) {
+    static std::string check(const std::vector<call_outcome_record>& records,
+                             std::chrono::milliseconds timeout) {
         std::size_t ok = 0, timeouts = 0, connection = 0, expired = 0;
         for (const auto& r : records) {
             EXPECT_TRUE(r.outcome == "ok" || r.outcome == "timeout" || r.outcome == "connection" ||
@@ -64,7 +67,8 @@ public:
             expired += r.outcome == "expired";
         }
         return std::to_string(records.size()) + " calls: " + std::to_string(ok) + " ok, " +
-               std::to_string(timeouts) + " timeouts, " + std::to_string(connection) + " connection errors, " + std::to_string(expired) + " expired";
+               std::to_string(timeouts) + " timeouts, " + std::to_string(connection) +
+               " connection errors, " + std::to_string(expired) + " expired";
     }
 
 private:
@@ -76,7 +80,8 @@ private:
         } catch (const connection_error&) {
             return "connection";
         } catch (const remote_error& e) {
-            if (e.code() == error_code::expired) return "expired";
+            if (e.code() == error_code::expired)
+                return "expired";
             return std::string("unexpected remote error: ") + e.what();
         } catch (const std::exception& other) {
             return std::string("unexpected error: ") + other.what();
@@ -84,8 +89,10 @@ private:
     }
 
     void record(std::string outcome, std::chrono::steady_clock::time_point started) {
-        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-        if (outcome == "ok") ++ok_;
+        const auto took =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+        if (outcome == "ok")
+            ++ok_;
         std::lock_guard lock(mutex_);
         records_.push_back({std::move(outcome), took});
     }
@@ -113,16 +120,19 @@ private:
             }
             const double x = 1e9 + i;
             const auto started = std::chrono::steady_clock::now();
-            client_.async_call_json("add", {x}, nlohmann::json::object(), [this, x, started](call_result r) {
-                if (r.ok()) {
-                    record(r.value == x + 1 ? "ok" : "wrong result " + r.value.dump(), started);
-                } else {
-                    record(classify(r.error), started);
-                }
-                std::lock_guard lock(mutex_);
-                --async_pending_;
-                done_cv_.notify_all();
-            }, {timeout_});
+            client_.async_call_json("add", {x}, nlohmann::json::object(),
+                                    [this, x, started](call_result r) {
+                                        if (r.ok()) {
+                                            record(r.value == x + 1 ? "ok" : "wrong result " + r.value.dump(),
+                                                   started);
+                                        } else {
+                                            record(classify(r.error), started);
+                                        }
+                                        std::lock_guard lock(mutex_);
+                                        --async_pending_;
+                                        done_cv_.notify_all();
+                                    },
+                                    {timeout_});
         }
     }
 

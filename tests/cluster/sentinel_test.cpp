@@ -26,7 +26,8 @@ server_options quiet_server() {
 TEST(Sentinel, FindsTheMasterAndServes) {
     redis_sentinel_group group;
     detail::connection conn(parse_url(group.url()));
-    EXPECT_NE(conn.address().find(std::to_string(group.data_node(0).port())), std::string::npos) << conn.address();
+    EXPECT_NE(conn.address().find(std::to_string(group.data_node(0).port())), std::string::npos)
+        << conn.address();
     EXPECT_EQ(conn.execute({"SET", "k", "v"}, detail::clock::now() + 2s).str, "OK");
 
     server srv(group.url(), "calc", quiet_server());
@@ -43,8 +44,9 @@ TEST(Sentinel, FindsTheMasterAndServes) {
         EXPECT_NE(std::string(e.what()).find("mymaster-nope"), std::string::npos) << e.what();
     }
     const auto port = pick_free_port();
-    EXPECT_THROW(detail::connection(parse_url("redis+sentinel://127.0.0.1:" + std::to_string(port) + "/mymaster")),
-                 connection_error);
+    EXPECT_THROW(
+        detail::connection(parse_url("redis+sentinel://127.0.0.1:" + std::to_string(port) + "/mymaster")),
+        connection_error);
 }
 
 void failover_under_load(bool kill_master) {
@@ -78,9 +80,13 @@ void failover_under_load(bool kill_master) {
     EXPECT_EQ(on_new.run({"ROLE"}).elements.at(0).str, "master");
 }
 
-TEST(SentinelFailover, CallsUnderLoadWhileMasterHandsOver) { failover_under_load(false); }
+TEST(SentinelFailover, CallsUnderLoadWhileMasterHandsOver) {
+    failover_under_load(false);
+}
 
-TEST(SentinelFailover, CallsUnderLoadWhileMasterIsKilled) { failover_under_load(true); }
+TEST(SentinelFailover, CallsUnderLoadWhileMasterIsKilled) {
+    failover_under_load(true);
+}
 
 } // namespace
 } // namespace redisrpc::test

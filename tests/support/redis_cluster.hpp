@@ -51,7 +51,8 @@ public:
 
     /// CLUSTER FAILOVER on a replica of `master`; returns the new master once every running node
     /// agrees. @throws std::runtime_error if that does not happen within `limit`.
-    std::size_t manual_failover(std::size_t master, std::chrono::milliseconds limit = std::chrono::seconds(15));
+    std::size_t manual_failover(std::size_t master,
+                                std::chrono::milliseconds limit = std::chrono::seconds(15));
     /// True when every running node says cluster_state:ok and every slot has a running master.
     bool healthy();
     /// Waits for healthy(). @throws std::runtime_error after `limit`.

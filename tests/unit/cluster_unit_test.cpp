@@ -84,7 +84,8 @@ TEST(ScaleOutUrl, Cluster) {
 }
 
 TEST(ScaleOutUrl, Sentinel) {
-    const auto o = parse_url("redis+sentinel://:secret@s1:5000,s2/mymaster/3?sentinel_password=s%26p&sentinel_user=watch");
+    const auto o = parse_url(
+        "redis+sentinel://:secret@s1:5000,s2/mymaster/3?sentinel_password=s%26p&sentinel_user=watch");
     EXPECT_EQ(o.mode, connection_options::topology::sentinel);
     ASSERT_EQ(o.nodes.size(), 2u);
     EXPECT_EQ(o.nodes[0].port, 5000);
@@ -128,13 +129,15 @@ TEST(CommandUnits, TransactionsAreOneUnitRoutedByTheirKey) {
     EXPECT_EQ(units.back().end, b.bytes().size());
 
     // A re-sent pop keeps its arguments but waits less.
-    const std::string_view pop = std::string_view(b.bytes()).substr(units[2].begin, units[2].end - units[2].begin);
+    const std::string_view pop =
+        std::string_view(b.bytes()).substr(units[2].begin, units[2].end - units[2].begin);
     const auto shorter = redisrpc::detail::with_block_timeout(pop, 1, 0.1);
     const auto argv = redisrpc::detail::parse_commands(shorter, 1).at(0);
     ASSERT_EQ(argv.size(), 8u);
     EXPECT_EQ(argv[1], "0.150");
     EXPECT_EQ(argv[3], "{calc}");
-    const auto floor = redisrpc::detail::parse_commands(redisrpc::detail::with_block_timeout(pop, 1, 5), 1).at(0);
+    const auto floor =
+        redisrpc::detail::parse_commands(redisrpc::detail::with_block_timeout(pop, 1, 5), 1).at(0);
     EXPECT_EQ(floor[1], "0.001") << "never 0, which would block forever";
 }
 
@@ -148,7 +151,8 @@ TEST(PopLanes, OneLanePerSlotInClusterModeOnly) {
     std::set<std::uint16_t> slots;
     for (const auto& lane : lanes) {
         std::set<std::uint16_t> in_lane;
-        for (const auto& k : lane) in_lane.insert(key_slot(k));
+        for (const auto& k : lane)
+            in_lane.insert(key_slot(k));
         EXPECT_EQ(in_lane.size(), 1u);
         slots.insert(*in_lane.begin());
     }
