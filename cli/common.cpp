@@ -136,6 +136,7 @@ client_options make_client_options(const global_options& global) {
     client_options o;
     o.dialect = global.wire;
     o.timeout = global.timeout;
+    o.shards = global.shards;
     return o;
 }
 

@@ -31,7 +31,8 @@ struct global_options {
     std::string url; ///< empty: $REDIS_URL, then redis://127.0.0.1:6379/0
     dialect wire = dialect::classic;
     std::chrono::milliseconds timeout = std::chrono::seconds(5);
-    bool json = false; ///< machine-readable output
+    bool json = false;      ///< machine-readable output
+    std::size_t shards = 1; ///< sub-queues of a sharded service (docs/cluster.md)
 };
 
 /// A subcommand's work, run after parsing; returns the exit code.

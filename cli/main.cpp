@@ -28,7 +28,8 @@ void add_global_options(CLI::App& app, redisrpc::cli::global_options& global, st
     // No envname("REDIS_URL") here: the library falls back to $REDIS_URL for an empty URL, and an
     // environment default on both the app and a subcommand would override an explicit --url.
     app.add_option("-u,--url", global.url,
-                   "Redis URL, e.g. redis://[user[:password]@]host[:port][/db] or unix:///path.sock "
+                   "Redis URL, e.g. redis://[user[:password]@]host[:port][/db], unix:///path.sock, "
+                   "redis+cluster://host:port,host:port or redis+sentinel://host:port,host:port/master "
                    "(default: $REDIS_URL, then redis://127.0.0.1:6379/0)");
     const std::map<std::string, redisrpc::dialect> dialects{{"classic", redisrpc::dialect::classic},
                                                             {"codility", redisrpc::dialect::codility},
@@ -43,6 +44,10 @@ void add_global_options(CLI::App& app, redisrpc::cli::global_options& global, st
         ->check(duration_validator())
         ->capture_default_str();
     app.add_flag("--json", global.json, "print results and errors as JSON objects on stdout");
+    app.add_option("--shards", global.shards,
+                   "spread the service over N sub-queues (Redis Cluster: one per master; docs/cluster.md)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{16384}))
+        ->capture_default_str();
 }
 
 } // namespace

@@ -73,6 +73,7 @@ void register_serve(CLI::App& app, const global_options& global, command_runner&
             o.dialect = global.wire;
             o.workers = s->workers;
             o.server_id = s->server_id;
+            o.shards = global.shards;
             test_service service;
             server srv{global.url, s->queue, o};
             srv.bind("echo", &test_service::echo, {"value"});

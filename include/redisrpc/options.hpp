@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace redisrpc {
 
@@ -40,12 +41,36 @@ struct connection_options {
     std::chrono::milliseconds command_timeout = 5s; ///< per non-blocking command round trip
     std::string client_name{};     ///< CLIENT SETNAME when non-empty
 
+    // ---- scale-out (docs/cluster.md) ----------------------------------------------------------
+    /// How the Redis deployment is organised.
+    enum class topology {
+        standalone, ///< one server (`redis://`, `rediss://`, `unix://`)
+        cluster,    ///< Redis Cluster (`redis+cluster://`): keys routed by the cluster's slot map
+        sentinel,   ///< a master found through Sentinel (`redis+sentinel://`)
+    };
+    /// A TCP address of a cluster seed node or a sentinel.
+    struct node_address {
+        std::string host;        ///< host name or IP address
+        std::uint16_t port = 0;  ///< TCP port
+    };
+    topology mode = topology::standalone; ///< standalone unless the URL names a cluster or sentinels
+    /// Cluster: nodes to learn the slot map from; sentinel: the sentinels. host/port above
+    /// repeat the first entry.
+    std::vector<node_address> nodes{};
+    std::string sentinel_master{};   ///< sentinel: the monitored master's name
+    std::string sentinel_user{};     ///< sentinel: ACL user for the sentinels (not the master)
+    std::string sentinel_password{}; ///< sentinel: password of the sentinels; empty: no AUTH
+
     /// "host:port" or "unix:/path": for error messages and logs. Never contains credentials.
     [[nodiscard]] std::string address() const;
 };
 
 /// Parses `redis://[user[:password]@]host[:port][/db][?opt=val...]` and
-/// `unix:///path.sock[?db=N&...]`. Credentials are percent-decoded; IPv6 hosts go in brackets.
+/// `unix:///path.sock[?db=N&...]`; for scale-out (docs/cluster.md)
+/// `redis+cluster://[user[:password]@]host:port[,host:port...][/][?opt=val...]` and
+/// `redis+sentinel://[user[:password]@]host:port[,host:port...]/master[/db][?opt=val...]`
+/// (with `sentinel_user` and `sentinel_password` options for the sentinels themselves; the
+/// `rediss+` forms use TLS everywhere). Credentials are percent-decoded; IPv6 hosts go in brackets.
 /// Query options: `db`, `timeout` / `command_timeout`, `connect_timeout` (with units: `500ms`,
 /// `2s`, `1m`; a bare number means seconds), `name`, `user`, `password`; with `rediss://` only:
 /// `tls_ca_file`, `tls_ca_dir`, `tls_cert_file`, `tls_key_file`, `tls_server_name`,
@@ -100,6 +125,10 @@ struct client_options {
     /// Connections used for calls (sync calls borrow one; async calls share them).
     std::size_t connections = 2;
     message_limits limits{}; ///< applied to every response this client receives
+    /// Spread calls over this many sub-queues of the service (see shard_queues() in
+    /// <redisrpc/cluster.hpp>), one picked per call in turn; servers need the same number.
+    /// 1: the queue itself. Classic and JSON-RPC dialects; not with reply_prefix.
+    std::size_t shards = 1;
     // --- reliability (docs/guarantees.md) ---
     /// Before sending, check that at least one server of the service has a live heartbeat key;
     /// when none has, the call fails at once with no_live_server_error instead of waiting for its
@@ -163,6 +192,9 @@ struct server_options {
     std::uint32_t max_deliveries = 3;
     /// at_least_once: TTL of the dead-letter list and of the delivery counters (refreshed on write).
     std::chrono::seconds dead_letter_ttl = std::chrono::hours(24 * 7);
+    /// Serve every classic and JSON-RPC endpoint on this many sub-queues (shard_queues() in
+    /// <redisrpc/cluster.hpp>), as clients with the same `shards` expect. 1: the queue itself.
+    std::size_t shards = 1;
 };
 
 } // namespace redisrpc

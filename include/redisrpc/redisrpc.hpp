@@ -3,6 +3,7 @@
 /// Everything: `#include <redisrpc/redisrpc.hpp>`.
 
 #include <redisrpc/client.hpp>
+#include <redisrpc/cluster.hpp>
 #include <redisrpc/convert.hpp>
 #include <redisrpc/dispatcher.hpp>
 #include <redisrpc/error.hpp>

@@ -2,6 +2,7 @@
 
 #include "client/round_trip.hpp"
 #include "protocol/factory.hpp"
+#include "redis/cluster_topology.hpp"
 #include "redis/connection.hpp"
 #include "util/random.hpp"
 
@@ -45,9 +46,27 @@ void check(const detail::reply& r, std::string_view what) {
         throw connection_error(std::string(what) + " failed: " + r.str);
 }
 
-/// Every key matching `pattern`, each once (SCAN may return a key more than once).
+std::set<std::string> scan_one(detail::connection& conn, const std::string& pattern,
+                               const connection_options& o);
+
+/// Every key matching `pattern`, each once (SCAN may return a key more than once). A cluster
+/// answers SCAN per node: there every master is scanned.
 std::set<std::string> scan(detail::connection& conn, const std::string& pattern,
                            const connection_options& o) {
+    if (o.mode != connection_options::topology::cluster)
+        return scan_one(conn, pattern, o);
+    const auto topology = detail::cluster_topology::shared(o);
+    topology->refresh(deadline_of(o));
+    std::set<std::string> keys;
+    for (const auto& master : topology->masters()) {
+        detail::connection node(topology->node_options(master));
+        keys.merge(scan_one(node, pattern, o));
+    }
+    return keys;
+}
+
+std::set<std::string> scan_one(detail::connection& conn, const std::string& pattern,
+                               const connection_options& o) {
     std::set<std::string> keys;
     std::string cursor = "0";
     do {

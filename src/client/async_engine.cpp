@@ -329,38 +329,66 @@ void async_engine::timer_loop() {
             timers_changed_.wait(lock);
             continue;
         }
-        const auto [when, key] = timers_.front();
-        if (clock::now() < when) {
-            timers_changed_.wait_until(lock, when);
+        if (clock::now() < timers_.front().first) {
+            timers_changed_.wait_until(lock, timers_.front().first);
             continue;
         }
-        std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
-        timers_.pop_back();
-        auto it = pending_.find(key);
-        if (it == pending_.end())
-            continue; // already answered
-        const bool sent = it->second.sent;
-        outgoing_request request = std::move(it->second.request);
-        auto done = take(key);
+        // Every call due now is withdrawn in one pipeline, so a Redis that answers slowly (a
+        // master pausing writes during a failover) delays them all by one bounded wait, not one each.
+        struct expired_call {
+            outgoing_request request;
+            completion done;
+            bool sent;
+        };
+        std::vector<expired_call> due;
+        while (!timers_.empty() && timers_.front().first <= clock::now()) {
+            const call_key key = timers_.front().second;
+            std::pop_heap(timers_.begin(), timers_.end(), std::greater<>{});
+            timers_.pop_back();
+            auto it = pending_.find(key);
+            if (it == pending_.end())
+                continue; // already answered
+            const bool sent = it->second.sent;
+            outgoing_request request = std::move(it->second.request);
+            auto done = take(key);
+            due.push_back({std::move(request), std::move(*done), sent});
+        }
         lock.unlock();
-        bool withdrawn = !sent;
-        if (sent && clock::now() >= no_withdraw_until) {
+        command_buffer withdraws;
+        if (clock::now() >= no_withdraw_until) {
+            for (const auto& call : due)
+                if (call.sent)
+                    withdraws.add({"LREM", call.request.queue, "1", call.request.payload});
+        }
+        std::vector<reply> removed;
+        if (!withdraws.empty()) {
             try {
                 if (!control)
                     control = std::make_unique<connection>(control_options);
-                withdrawn = withdraw_request(*control, request, clock::now() + withdraw_budget);
+                removed = control->pipeline(withdraws, clock::now() + withdraw_budget);
                 if (control->broken())
                     control.reset();
-            } catch (const error&) {
+            } catch (const error& e) {
+                log(log_level::warning, "could not withdraw timed-out requests: ", e.what());
                 control.reset();
             }
-            if (!control) no_withdraw_until = clock::now() + std::chrono::seconds(1); // reliability
+            if (!control)
+                no_withdraw_until = clock::now() + std::chrono::seconds(1); // reliability
         }
-        finish(*done,
-               {nullptr, std::make_exception_ptr(timeout_error(
-                             withdrawn ? "call timed out; no server took the request"
-                                       : "call timed out; a server took the request, its outcome is unknown",
-                             !withdrawn))});
+        std::size_t next_reply = 0;
+        for (auto& call : due) {
+            bool withdrawn = !call.sent;
+            if (call.sent && !withdraws.empty()) {
+                const reply* r = next_reply < removed.size() ? &removed[next_reply] : nullptr;
+                ++next_reply;
+                withdrawn = r != nullptr && r->is_integer() && r->integer == 1;
+            }
+            finish(call.done,
+                   {nullptr, std::make_exception_ptr(timeout_error(
+                                 withdrawn ? "call timed out; no server took the request"
+                                           : "call timed out; a server took the request, its outcome is unknown",
+                                 !withdrawn))});
+        }
         lock.lock();
     }
 }

@@ -10,7 +10,10 @@
 #include "util/random.hpp"
 
 #include <redisrpc/admin.hpp>
+#include <redisrpc/cluster.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 
 namespace redisrpc {
@@ -33,12 +36,29 @@ json unwrap(decoded_response&& response) {
 } // namespace
 
 struct client::impl {
+    // One service queue, or (client_options::shards > 1) one of its sub-queues: the codec that
+    // names it, the reply lists that share its hash slot, and its async engine.
+    struct shard {
+        std::unique_ptr<client_codec> codec;
+        std::string reply_prefix;
+        std::unique_ptr<async_engine> engine;
+    };
+
     impl(connection_options c, std::string q, client_options o)
-        : queue(std::move(q)), opts(std::move(o)), codec(make_client_codec(opts.dialect, queue, opts)),
-          pool(std::move(c), opts.connections),
-          reply_prefix(opts.reply_prefix.empty() ? queue + ":rpc:" : opts.reply_prefix),
+        : queue(std::move(q)), opts(std::move(o)), pool(std::move(c), opts.connections),
           shared_replies(opts.ids_echoed && opts.dialect != dialect::codility) {
         if (queue.empty()) throw usage_error("client: the queue (or prefix) name must not be empty");
+        // ---- cluster: sharded services (docs/cluster.md) ----
+        if (opts.shards > 1 && opts.dialect == dialect::codility)
+            throw usage_error("client: shards > 1 needs the classic or JSON-RPC dialect");
+        if (opts.shards > 1 && !opts.reply_prefix.empty())
+            throw usage_error("client: reply_prefix cannot be combined with shards > 1");
+        for (auto& name : shard_queues(queue, std::max<std::size_t>(1, opts.shards))) {
+            shard s{make_client_codec(opts.dialect, name, opts),
+                    opts.reply_prefix.empty() ? name + ":rpc:" : opts.reply_prefix, nullptr};
+            shards.push_back(std::move(s));
+        }
+        // ---- end cluster ----
         if (opts.fail_fast_without_server) // reliability: see client/liveness.hpp
             liveness = std::make_unique<liveness_check>(pool.options(), admin::heartbeat_pattern(queue, opts.dialect),
                                                         opts.live_check_interval);
@@ -46,22 +66,27 @@ struct client::impl {
 
     std::string queue;
     client_options opts;
-    std::unique_ptr<client_codec> codec;
     connection_pool pool;
-    std::string reply_prefix;
     bool shared_replies;
     std::unique_ptr<liveness_check> liveness; // only with fail_fast_without_server
+    std::vector<shard> shards;
+    std::atomic<std::size_t> turn{0};
 
     std::once_flag async_once;
-    std::unique_ptr<async_engine> engine;
     std::unique_ptr<task_runner> runner;
+
+    /// The shard of the next call, in turn.
+    shard& pick() noexcept {
+        if (shards.size() == 1) return shards.front();
+        return shards[turn.fetch_add(1, std::memory_order_relaxed) % shards.size()];
+    }
 
     void start_async() {
         std::call_once(async_once, [this] {
             if (shared_replies) {
-                engine = std::make_unique<async_engine>(pool.options(), *codec,
-                                                        reply_prefix + random_token(reply_suffix_length),
-                                                        max_in_flight);
+                for (auto& s : shards)
+                    s.engine = std::make_unique<async_engine>(
+                        pool.options(), *s.codec, s.reply_prefix + random_token(reply_suffix_length), max_in_flight);
             } else {
                 runner = std::make_unique<task_runner>(opts.connections, 4096);
             }
@@ -92,9 +117,10 @@ struct client::impl {
     }
 
     json sync_call(const call_request& req, clock::time_point deadline) {
-        const auto out = codec->encode(req, reply_prefix + random_token(reply_suffix_length), opts.encoding);
+        shard& s = pick();
+        const auto out = s.codec->encode(req, s.reply_prefix + random_token(reply_suffix_length), opts.encoding);
         auto lease = pool.acquire(deadline);
-        return unwrap(round_trip(*lease, out, deadline, *codec));
+        return unwrap(round_trip(*lease, out, deadline, *s.codec));
     }
 };
 
@@ -121,8 +147,9 @@ nlohmann::json client::call_json(std::string_view method, nlohmann::json args, n
 
     // Fast path: an idle connection does push + blocking pop itself, with no thread hand-off.
     if (auto lease = i.pool.try_acquire(deadline)) {
-        const auto out = i.codec->encode(req, i.reply_prefix + random_token(reply_suffix_length), i.opts.encoding);
-        return unwrap(round_trip(**lease, out, deadline, *i.codec));
+        auto& s = i.pick();
+        const auto out = s.codec->encode(req, s.reply_prefix + random_token(reply_suffix_length), i.opts.encoding);
+        return unwrap(round_trip(**lease, out, deadline, *s.codec));
     }
     if (!i.shared_replies) return i.sync_call(req, deadline);
 
@@ -145,11 +172,14 @@ void client::async_call_json(std::string_view method, nlohmann::json args, nlohm
     const auto timeout = options.timeout.value_or(i.opts.timeout);
     const auto deadline = clock::now() + timeout;
     call_request req;
+    impl::shard* s = nullptr; // with shared reply lists: the shard (and engine) of this call
     std::optional<std::pair<async_engine::call_key, std::string>> engine_id;
     try {
         i.start_async();
-        if (i.engine)
-            engine_id = i.engine->next_id();
+        if (i.shared_replies) {
+            s = &i.pick();
+            engine_id = s->engine->next_id();
+        }
         req = i.make_request(method, std::move(args), std::move(kwargs), timeout,
                              engine_id ? std::move(engine_id->second) : std::string());
         if (i.liveness)
@@ -158,15 +188,15 @@ void client::async_call_json(std::string_view method, nlohmann::json args, nlohm
         callback({nullptr, std::current_exception()});
         return;
     }
-    if (i.engine) {
+    if (s != nullptr) {
         outgoing_request out;
         try {
-            out = i.codec->encode(req, i.engine->reply_key(), i.opts.encoding);
+            out = s->codec->encode(req, s->engine->reply_key(), i.opts.encoding);
         } catch (...) {
             callback({nullptr, std::current_exception()});
             return;
         }
-        i.engine->submit(std::move(out), engine_id->first, deadline, std::move(callback));
+        s->engine->submit(std::move(out), engine_id->first, deadline, std::move(callback));
         return;
     }
     i.runner->submit([&i, req = std::move(req), deadline, callback = std::move(callback)]() mutable {

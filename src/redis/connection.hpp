@@ -1,8 +1,10 @@
 #pragma once
-// One synchronous connection to one Redis node, used by one thread at a time.
-// Every operation takes a deadline; a blocking pop's read deadline must exceed the pop's own
-// timeout (callers add a margin). Any I/O failure or deadline expiry leaves the connection
-// broken(): the caller drops it and opens a new one, since a reply may still be in flight.
+// One synchronous connection to Redis, used by one thread at a time: to one server, to the
+// master a set of sentinels names (sentinel.hpp), or to a whole Redis Cluster whose commands are
+// routed by key slot (cluster_router.hpp), as connection_options::mode says. Callers see the
+// same pipeline interface in every mode. Every operation takes a deadline; a blocking pop's read deadline
+// must exceed the pop's own timeout (callers add a margin). Any I/O failure or deadline expiry leaves the
+// connection broken(): the caller drops it and opens a new one, since a reply may still be in flight.
 
 #include "redis/command.hpp"
 #include "redis/reply.hpp"
@@ -40,8 +42,10 @@ public:
     reply read(clock::time_point deadline);
 
     /// True after any failure: the stream position is unknown, the connection must be dropped.
+    /// With Sentinel also after a reply saying the node stopped being the master (READONLY,
+    /// UNBLOCKED, ...): the next connection asks the sentinels again.
     [[nodiscard]] bool broken() const noexcept;
-    /// The CLIENT ID Redis gave this connection (0 if it was not asked for).
+    /// The CLIENT ID Redis gave this connection (0 if it was not asked for, or in Cluster mode).
     [[nodiscard]] long long client_id() const noexcept;
     [[nodiscard]] const std::string& address() const noexcept;
 

@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace redisrpc {
 
@@ -274,6 +275,8 @@ struct seen_options {
     bool tls_key_file = false;
     bool tls_server_name = false;
     bool tls_verify = false; // tls_verify or insecure
+    bool sentinel_user = false;
+    bool sentinel_password = false;
     const char* first_tls_option = nullptr;
 };
 
@@ -339,6 +342,19 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
             out.password = percent_decode(raw, "option 'password'");
             continue;
         }
+        if (key == "sentinel_password" || key == "sentinel_user") {
+            if (out.mode != connection_options::topology::sentinel) {
+                fail("option '" + std::string(key) + "' needs a redis+sentinel:// URL");
+            }
+            if (key == "sentinel_password") {
+                once(seen.sentinel_password, key);
+                out.sentinel_password = percent_decode(raw, "option 'sentinel_password'");
+            } else {
+                once(seen.sentinel_user, key);
+                out.sentinel_user = percent_decode(raw, "option 'sentinel_user'");
+            }
+            continue;
+        }
         const std::string value = percent_decode(raw, "option '" + std::string(key) + "'");
         if (key == "db") {
             once(seen.db, key);
@@ -388,7 +404,7 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
             fail("unknown option '" + std::string(key) +
                  "' (known: db, timeout, command_timeout, connect_timeout, name, user, password, "
                  "tls_ca_file, tls_ca_dir, tls_cert_file, tls_key_file, tls_server_name, tls_verify, "
-                 "insecure)");
+                 "insecure, sentinel_user, sentinel_password)");
         }
     }
 }
@@ -400,6 +416,49 @@ void parse_userinfo(std::string_view userinfo, connection_options& out) {
     if (colon != std::string_view::npos) {
         out.password = percent_decode(userinfo.substr(colon + 1), "password");
     }
+}
+
+// redis+cluster, rediss+cluster, redis+sentinel, rediss+sentinel: the topology and whether TLS.
+std::optional<std::pair<connection_options::topology, bool>> scale_out_scheme(std::string_view scheme) {
+    using topology = connection_options::topology;
+    if (iequals(scheme, "redis+cluster")) return std::pair{topology::cluster, false};
+    if (iequals(scheme, "rediss+cluster")) return std::pair{topology::cluster, true};
+    if (iequals(scheme, "redis+sentinel")) return std::pair{topology::sentinel, false};
+    if (iequals(scheme, "rediss+sentinel")) return std::pair{topology::sentinel, true};
+    return std::nullopt;
+}
+
+bool valid_master_name(std::string_view name) noexcept {
+    for (const char c : name) {
+        if (c < '!' || c > '~') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// `host:port,host:port,...` of cluster seeds or sentinels; host/port repeat the first entry.
+void parse_node_list(std::string_view list, connection_options& out) {
+    if (list.empty()) {
+        fail("expected at least one host:port");
+    }
+    while (true) {
+        const std::size_t comma = list.find(',');
+        const std::string_view item = list.substr(0, comma);
+        if (item.empty()) {
+            fail("empty entry in the host list");
+        }
+        connection_options one;
+        one.port = out.mode == connection_options::topology::sentinel ? 26379 : 6379;
+        parse_host_port(item, one);
+        out.nodes.push_back({one.host, one.port});
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    out.host = out.nodes.front().host;
+    out.port = out.nodes.front().port;
 }
 
 } // namespace
@@ -420,11 +479,15 @@ connection_options parse_url(std::string_view url) {
     std::string_view rest = url.substr(colon + 1);
     // Only URLs with an authority ("//...") carry credentials; `unix:/a@b.sock` is just a path.
     const bool has_authority = rest.substr(0, 2) == "//";
-    if (iequals(scheme, "redis") || iequals(scheme, "rediss")) {
+    const auto scale_out = scale_out_scheme(scheme);
+    if (iequals(scheme, "redis") || iequals(scheme, "rediss") || scale_out) {
         if (!has_authority) {
             fail("expected '//' after '" + std::string(scheme) + ":'");
         }
-        out.tls = iequals(scheme, "rediss");
+        out.tls = iequals(scheme, "rediss") || (scale_out && scale_out->second);
+        if (scale_out) {
+            out.mode = scale_out->first;
+        }
     } else if (iequals(scheme, "unix")) {
         out.kind = connection_options::transport::unix_socket;
     } else if (!has_authority) {
@@ -434,7 +497,7 @@ connection_options parse_url(std::string_view url) {
     } else {
         const bool printable = valid_hostname(scheme) && scheme.size() <= 16;
         fail("unsupported scheme" + (printable ? " '" + std::string(scheme) + "'" : std::string()) +
-             " (expected redis://, rediss:// or unix://)");
+             " (expected redis://, rediss://, unix://, redis+cluster:// or redis+sentinel://)");
     }
     const bool is_unix = out.kind == connection_options::transport::unix_socket;
     if (has_authority) {
@@ -477,6 +540,25 @@ connection_options parse_url(std::string_view url) {
         if (out.path.size() > max_unix_path) {
             fail("socket path is longer than " + std::to_string(max_unix_path) + " bytes");
         }
+    } else if (out.mode != connection_options::topology::standalone) {
+        const std::size_t slash = rest.find('/');
+        parse_node_list(rest.substr(0, slash), out);
+        const std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+        if (out.mode == connection_options::topology::sentinel) {
+            const std::size_t db_slash = path.find('/');
+            out.sentinel_master = percent_decode(path.substr(0, db_slash), "master name");
+            if (out.sentinel_master.empty()) {
+                fail("missing master name (expected redis+sentinel://host:port[,host:port...]/mastername)");
+            }
+            if (!valid_master_name(out.sentinel_master)) {
+                fail("the master name may only contain printable ASCII without spaces");
+            }
+            if (db_slash != std::string_view::npos && !path.substr(db_slash + 1).empty()) {
+                path_db = parse_db(path.substr(db_slash + 1));
+            }
+        } else if (!path.empty()) {
+            path_db = parse_db(path);
+        }
     } else {
         const std::size_t slash = rest.find('/');
         parse_host_port(rest.substr(0, slash), out);
@@ -502,6 +584,9 @@ connection_options parse_url(std::string_view url) {
         }
         out.db = *path_db;
     }
+    if (out.mode == connection_options::topology::cluster && out.db != 0) {
+        fail("Redis Cluster has database 0 only");
+    }
     return out;
 }
 
@@ -514,6 +599,16 @@ std::string default_url() {
 }
 
 std::string connection_options::address() const {
+    if (mode != topology::standalone && !nodes.empty()) {
+        std::string list;
+        for (const auto& n : nodes) {
+            connection_options one;
+            one.host = n.host;
+            one.port = n.port;
+            list += (list.empty() ? "" : ",") + one.address();
+        }
+        return mode == topology::cluster ? "cluster " + list : "master '" + sentinel_master + "' via sentinels " + list;
+    }
     if (kind == transport::unix_socket) {
         return "unix:" + path;
     }

@@ -1,8 +1,11 @@
 #include <redisrpc/server.hpp>
 
+#include <redisrpc/cluster.hpp>
+
 #include "protocol/body.hpp"
 #include "protocol/factory.hpp"
 #include "redis/connection.hpp"
+#include "redis/pop_lanes.hpp"
 #include "server/delivery.hpp"
 #include "server/execute.hpp"
 #include "server/method_stats.hpp"
@@ -19,7 +22,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <functional>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 namespace redisrpc {
@@ -85,6 +90,13 @@ struct server::impl {
 
     void add_endpoint(dialect d, std::string name) {
         if (name.empty()) throw usage_error("server: the queue (or prefix) name must not be empty");
+        // ---- cluster: a sharded service is served on all its sub-queues (docs/cluster.md) ----
+        if (opts.shards > 1) {
+            if (d == dialect::codility) throw usage_error("server: shards > 1 needs the classic or JSON-RPC dialect");
+            for (auto& sub : shard_queues(name, opts.shards)) endpoints.push_back({d, sub, make_server_codec(d, sub, opts), {}});
+            return;
+        }
+        // ---- end cluster ----
         endpoints.push_back({d, name, make_server_codec(d, name, opts), {}});
     }
 
@@ -148,6 +160,17 @@ struct server::impl {
     }
 
     void run();
+
+    // ---- cluster: one pop lane per hash slot (docs/cluster.md) ----
+    struct lane_context {
+        std::function<bool()> stopping;
+        std::shared_ptr<method_stats> stats;
+        worker_pool* pool = nullptr;
+        std::mutex* serialize = nullptr; // held while processing when several lanes run
+        bool heartbeats = true;          // only one lane writes the heartbeat keys
+    };
+    void serve_lane(const std::vector<std::string>& keys, std::unique_ptr<connection> conn, const lane_context& lane);
+    // ---- end cluster ----
 };
 
 server::server(std::string_view url, std::string queue, server_options options)
@@ -262,15 +285,13 @@ void server::impl::run() {
     }
     // --- reliability: eviction warning; at-least-once delivery (src/server/delivery.*) ---
     warn_if_keys_may_be_evicted(*conn, clock::now() + conn_opts.command_timeout);
-    std::optional<reliable_delivery> reliable;
-    std::vector<taken_request> unacked; // taken requests whose replies are in `unsent`
-    if (opts.delivery == delivery::at_least_once) {
-        reliable.emplace(opts, server_id, keys, [this](const std::string& queue, std::string_view id) {
-            const auto owner = queue_owner.find(queue);
-            if (owner == queue_owner.end()) return std::string();
-            return endpoints[owner->second].codec->heartbeat_key(opts.server_kind, id);
-        });
-        reliable->recover_own(*conn, clock::now() + conn_opts.command_timeout);
+    if (opts.delivery == delivery::at_least_once && conn_opts.mode == connection_options::topology::cluster) {
+        // LMOVE names the queue and the processing list: on a cluster they must share a slot.
+        for (const auto& k : keys) {
+            if (key_slot(k) != key_slot(k + ":processing:" + server_id))
+                throw usage_error("at-least-once delivery on Redis Cluster needs queue names with a hash tag "
+                                  "(e.g. {" + k + "}): " + k);
+        }
     }
     // --- end reliability ---
     log(log_level::info, "serving ", std::to_string(names.size()), " methods on ", keys.front(),
@@ -279,6 +300,48 @@ void server::impl::run() {
 
     std::optional<worker_pool> pool;
     if (opts.workers > 1) pool.emplace(opts.workers - 1);
+
+    // ---- cluster: keys of different hash slots cannot share one BLMPOP; every slot gets its
+    // own lane (thread + connection), and handlers still run one batch at a time ----
+    const auto lanes = pop_lanes(conn_opts, keys);
+    lane_context context{stopping, stats, pool ? &*pool : nullptr, nullptr, true};
+    if (lanes.size() == 1) {
+        serve_lane(keys, std::move(conn), context);
+    } else {
+        std::mutex serialize;
+        context.serialize = &serialize;
+        std::vector<std::thread> others;
+        for (std::size_t i = 1; i < lanes.size(); ++i) {
+            lane_context other = context;
+            other.heartbeats = false;
+            others.emplace_back([this, &lanes, i, other] {
+                try {
+                    serve_lane(lanes[i], nullptr, other);
+                } catch (const std::exception& e) {
+                    log(log_level::error, "serving ", lanes[i].front(), " failed: ", e.what());
+                    stop_requested.store(true);
+                }
+            });
+        }
+        std::exception_ptr failure;
+        try {
+            serve_lane(lanes[0], std::move(conn), context);
+        } catch (...) {
+            failure = std::current_exception();
+            stop_requested.store(true); // the other lanes end too
+        }
+        for (auto& t : others) t.join();
+        if (failure) std::rethrow_exception(failure);
+    }
+    log(log_level::info, "server stopped");
+}
+
+void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_ptr<connection> conn,
+                              const lane_context& lane) {
+    const auto& stopping = lane.stopping;
+    const auto& stats = lane.stats;
+    worker_pool* pool = lane.pool;
+    // ---- end cluster ----
 
     const std::string pop_timeout = seconds_text(opts.poll_interval);
     const std::string batch_text = std::to_string(opts.batch);
@@ -292,6 +355,24 @@ void server::impl::run() {
     command_buffer cmds;
     reply_writer replies_out; // reuses its scratch space from batch to batch
     std::vector<std::string_view> pop_argv;
+    // ---- cluster: a cluster connection reaches its nodes on first use, so a failure right
+    // after (re)connecting also waits before the next attempt ----
+    bool fresh = false;
+    backoff fresh_retry;
+    // ---- end cluster ----
+    // --- reliability: at-least-once delivery (src/server/delivery.*), per lane: its queues share
+    // the lane's connection (and, on a cluster, its hash slot) ---
+    std::optional<reliable_delivery> reliable;
+    std::vector<taken_request> unacked; // taken requests whose replies are in `unsent`
+    bool recovered = false;             // this lane's leftovers from an earlier run are back
+    if (opts.delivery == delivery::at_least_once) {
+        reliable.emplace(opts, server_id, keys, [this](const std::string& queue, std::string_view id) {
+            const auto owner = queue_owner.find(queue);
+            if (owner == queue_owner.end()) return std::string();
+            return endpoints[owner->second].codec->heartbeat_key(opts.server_kind, id);
+        });
+    }
+    // --- end reliability ---
 
     while (true) {
         const bool stop_now = stopping();
@@ -300,6 +381,7 @@ void server::impl::run() {
             try {
                 conn = connect();
                 retry.reset();
+                fresh = true;
                 log(log_level::info, "reconnected to ", conn_opts.address());
             } catch (const error& e) {
                 const auto wait = retry.next();
@@ -309,6 +391,17 @@ void server::impl::run() {
             }
             continue;
         }
+        if (reliable && !recovered && !stop_now) {
+            try {
+                reliable->recover_own(*conn, clock::now() + conn_opts.command_timeout);
+                recovered = true;
+            } catch (const error& e) {
+                log(log_level::warning, "recovering the processing lists failed: ", e.what());
+                conn.reset();
+                wait_interruptible(retry.next());
+                continue;
+            }
+        }
 
         cmds.clear();
         std::size_t reply_cmds = replies_out.append(cmds, unsent);
@@ -316,10 +409,11 @@ void server::impl::run() {
             reply_cmds += reliable->append_acks(cmds, unacked); // after their replies
         const auto now = clock::now();
         std::size_t heartbeat_cmds = 0;
-        const bool reap_now = reliable && now >= next_heartbeat && !stop_now;
-        if (now >= next_heartbeat && !stop_now) {
+        const bool beat_now = now >= next_heartbeat && !stop_now;
+        const bool reap_now = reliable && beat_now;
+        if (beat_now) {
             for (const auto& ep : endpoints) {
-                if (ep.heartbeat_key.empty()) continue;
+                if (!lane.heartbeats || ep.heartbeat_key.empty()) continue; // one lane writes them
                 cmds.add({"SET", ep.heartbeat_key, "1", "EX", heartbeat_ttl});
                 ++heartbeat_cmds;
             }
@@ -367,7 +461,12 @@ void server::impl::run() {
             log(log_level::warning, "lost connection to ", conn_opts.address(), ": ", e.what());
             conn.reset();
             reconnects.fetch_add(1, std::memory_order_relaxed);
+            if (fresh) wait_interruptible(fresh_retry.next());
             continue; // unsent replies are kept and written after reconnecting
+        }
+        if (fresh) {
+            fresh = false;
+            fresh_retry.reset();
         }
         if (reply_cmds > 0) {
             const auto problem = check_reply_results(std::span(results).first(reply_cmds));
@@ -402,6 +501,8 @@ void server::impl::run() {
                 continue;
             }
             if (!taken.empty()) retry.reset();
+            std::unique_lock<std::mutex> serialized; // cluster: one lane processes at a time
+            if (lane.serialize && !taken.empty()) serialized = std::unique_lock(*lane.serialize);
             std::vector<std::vector<outgoing_reply>> per_item(taken.size());
             auto run_one = [&](std::size_t i) {
                 const endpoint& owner_ep = endpoints[queue_owner.at(taken[i].source)];
@@ -448,6 +549,8 @@ void server::impl::run() {
         } else {
             items.push_back(popped.elements[1].str);
         }
+        std::unique_lock<std::mutex> serialized; // cluster: one lane processes at a time
+        if (lane.serialize) serialized = std::unique_lock(*lane.serialize);
         if (pool && items.size() > 1) {
             std::vector<std::vector<outgoing_reply>> per_item(items.size());
             pool->run_all(items.size(), [&](std::size_t i) { per_item[i] = process(ep, key, items[i], stats.get()); });
@@ -474,13 +577,12 @@ void server::impl::run() {
     }
     if (reliable && conn) reliable->deregister(*conn, clock::now() + conn_opts.command_timeout); // reliability
     for (const auto& ep : endpoints) {
-        if (ep.heartbeat_key.empty() || !conn) continue;
+        if (!lane.heartbeats || ep.heartbeat_key.empty() || !conn) continue;
         try {
             conn->execute({"DEL", ep.heartbeat_key}, clock::now() + conn_opts.command_timeout);
         } catch (const error&) {
         }
     }
-    log(log_level::info, "server stopped");
 }
 
 } // namespace redisrpc
