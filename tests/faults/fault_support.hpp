@@ -209,6 +209,14 @@ public:
                 out[token].push_back(id);
         return out;
     }
+    /// True once the execution log has the line "<what> <token> <server-id>".
+    [[nodiscard]] bool logged(const std::string& what, const std::string& token, const std::string& id) const {
+        std::ifstream in(log_path_);
+        std::string w, t, i;
+        while (in >> w >> t >> i)
+            if (w == what && t == token && i == id) return true;
+        return false;
+    }
     /// The server that started `token` first, once it did (empty after `limit`).
     std::string wait_started(const std::string& token, std::chrono::milliseconds limit = 10s) const {
         std::string who;
