@@ -13,6 +13,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -209,6 +210,14 @@ public:
                 out[token].push_back(id);
         return out;
     }
+    /// True once the execution log has the line "<what> <token> <server-id>".
+    [[nodiscard]] bool logged(const std::string& what, const std::string& token, const std::string& id) const {
+        std::ifstream in(log_path_);
+        std::string w, t, i;
+        while (in >> w >> t >> i)
+            if (w == what && t == token && i == id) return true;
+        return false;
+    }
     /// The server that started `token` first, once it did (empty after `limit`).
     std::string wait_started(const std::string& token, std::chrono::milliseconds limit = 10s) const {
         std::string who;
@@ -277,7 +286,9 @@ inline void check_history(const history& h, const service& svc, history_checks w
     const auto starts = svc.starts();
     const auto records = h.all();
     ASSERT_FALSE(records.empty());
+    steady::duration worst_overrun{};
     for (const auto& r : records) {
+        worst_overrun = std::max(worst_overrun, (r.ended - r.started) - r.timeout);
         // No call hangs: each ends within its deadline plus the slack.
         EXPECT_LE(r.ended - r.started, r.timeout + end_slack)
             << r.token << " took "
@@ -303,6 +314,8 @@ inline void check_history(const history& h, const service& svc, history_checks w
             EXPECT_GE(runs, 1U) << r.token << " was accepted but never ran (" << name_of(r.kind) << ")";
         }
     }
+    std::cout << "history: " << records.size() << " calls: " << h.summary() << "; latest end past a deadline: "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(worst_overrun).count() << " ms\n";
 }
 
 /// No key without a TTL is left behind: everything the library writes expires or is consumed.

@@ -265,6 +265,7 @@ TEST(Faults, PausedServerInAtLeastOnceModeIsReapedAndDuplicatesAreIgnored) {
     svc.process(who).signal(SIGCONT);
     // The resumed server finishes too and pushes a second reply: the client must drop it.
     ASSERT_TRUE(wait_until([&] { return svc.starts()["held"].size() == 2; }, 5s));
+    ASSERT_TRUE(wait_until([&] { return svc.logged("done", "held", who); }, 5s));
     const std::string probe = c.async_call<std::string>("work", "probe", 0).get();
     EXPECT_EQ(probe, "probe");
     check_history(h, svc, {.at_least_once = true, .all_accepted_run = true});
