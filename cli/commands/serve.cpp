@@ -51,6 +51,8 @@ struct serve_settings {
     std::string queue;
     std::size_t workers = 1;
     std::string server_id;
+    bool at_least_once = false;
+    std::uint32_t max_deliveries = 3;
     bool quiet = false;
 };
 
@@ -66,6 +68,13 @@ void register_serve(CLI::App& app, const global_options& global, command_runner&
         ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
         ->capture_default_str();
     sub->add_option("--server-id", s->server_id, "id in the heartbeat key (default: random)");
+    sub->add_flag("--at-least-once", s->at_least_once,
+                  "take requests through a processing list; the work of a dead server is re-delivered "
+                  "(docs/guarantees.md)");
+    sub->add_option("--max-deliveries", s->max_deliveries,
+                    "with --at-least-once: deliveries before a request goes to <queue>:dead")
+        ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{1000}))
+        ->capture_default_str();
     sub->add_flag("-q,--quiet", s->quiet, "no start-up line on stderr");
     sub->callback([s, &global, &selected] {
         selected = [s, &global] {
@@ -74,6 +83,8 @@ void register_serve(CLI::App& app, const global_options& global, command_runner&
             o.workers = s->workers;
             o.server_id = s->server_id;
             o.shards = global.shards;
+            o.delivery = s->at_least_once ? delivery::at_least_once : delivery::at_most_once;
+            o.max_deliveries = s->max_deliveries;
             test_service service;
             server srv{global.url, s->queue, o};
             srv.bind("echo", &test_service::echo, {"value"});
@@ -84,6 +95,7 @@ void register_serve(CLI::App& app, const global_options& global, command_runner&
             if (!s->quiet) {
                 std::cerr << "serving '" << s->queue << "' (" << dialect_name(global.wire) << ", "
                           << s->workers << (s->workers == 1 ? " worker" : " workers")
+                          << (s->at_least_once ? ", at-least-once" : "")
                           << "): echo add sleep fail counter; Ctrl-C to stop" << std::endl;
             }
             srv.run();

@@ -59,6 +59,11 @@ struct client::impl {
             shards.push_back(std::move(s));
         }
         // ---- end cluster ----
+        // The liveness check SCANs one node for `<queue>`'s heartbeat keys: a cluster spreads them
+        // over its masters and sharded services name them after their sub-queues.
+        if (opts.fail_fast_without_server &&
+            (opts.shards > 1 || pool.options().mode == connection_options::topology::cluster))
+            throw usage_error("client: fail_fast_without_server needs a single Redis or Sentinel, without shards");
         if (opts.fail_fast_without_server) // reliability: see client/liveness.hpp
             liveness = std::make_unique<liveness_check>(pool.options(), admin::heartbeat_pattern(queue, opts.dialect),
                                                         opts.live_check_interval);
