@@ -24,7 +24,9 @@ Servers that write no heartbeat (such as the original Python/Ruby/PHP ones) are 
 Output: one server id per line (with kind and time left), or a JSON array with --json.)";
 
 constexpr const char* stats_help = R"(Shows the requests waiting on the request list(s) (for codility: every
-<prefix>:<function>:calls list), the live servers (see 'servers --help') and the counters a
+<prefix>:<function>:calls list), the requests held by at-least-once servers (their processing
+lists) and dead-lettered after too many deliveries (<list>:dead), the live servers (see
+'servers --help') and the counters a
 server returns from its 'rpc.stats' method; "not available" when no server answers it within
 --timeout or the server does not provide it.)";
 
@@ -82,7 +84,10 @@ int run_stats(const queue_settings& s, const global_options& global) {
     if (global.json) {
         nlohmann::ordered_json queues = nlohmann::ordered_json::array();
         for (const auto& d : depths)
-            queues.push_back({{"key", d.key}, {"length", d.length}});
+            queues.push_back({{"key", d.key},
+                              {"length", d.length},
+                              {"in_processing", d.in_processing},
+                              {"dead_letters", d.dead_letters}});
         nlohmann::ordered_json live = nlohmann::ordered_json::array();
         for (const auto& srv : servers)
             live.push_back(to_json(srv));
@@ -95,10 +100,15 @@ int run_stats(const queue_settings& s, const global_options& global) {
         std::cout << to_text(out) << std::endl;
         return exit_ok;
     }
-    std::int64_t pending = 0;
-    for (const auto& d : depths)
+    std::int64_t pending = 0, in_processing = 0, dead = 0;
+    for (const auto& d : depths) {
         pending += d.length;
+        in_processing += d.in_processing;
+        dead += d.dead_letters;
+    }
     std::cout << "pending requests  " << pending << '\n';
+    std::cout << "in processing     " << in_processing << "  (at-least-once servers, not yet answered)\n";
+    std::cout << "dead letters      " << dead << '\n';
     if (global.wire == dialect::codility)
         for (const auto& d : depths)
             std::cout << "  " << d.key << "  " << d.length << '\n';

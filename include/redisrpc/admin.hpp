@@ -19,6 +19,10 @@ namespace redisrpc::admin {
 struct queue_depth {
     std::string key;         ///< the list's Redis key
     std::int64_t length = 0; ///< requests not yet taken by a server
+    /// At-least-once servers (docs/guarantees.md): requests taken but not yet acknowledged, summed
+    /// over the processing lists of the servers registered in `<key>:consumers`.
+    std::int64_t in_processing = 0;
+    std::int64_t dead_letters = 0; ///< requests moved to `<key>:dead` after too many deliveries
 };
 
 /// A server that announced itself through a heartbeat key.
@@ -36,7 +40,8 @@ struct live_server {
 [[nodiscard]] std::string heartbeat_pattern(std::string_view queue, dialect d);
 
 /// Requests waiting on the service's request lists: the one list of a classic or JSON-RPC queue;
-/// every `{prefix}:{function}:calls` list of a codility prefix (found with SCAN).
+/// every `{prefix}:{function}:calls` list of a codility prefix (found with SCAN). Also counts
+/// the at-least-once processing and dead-letter lists of each (zero when that mode is not used).
 /// @param url   see parse_url(); empty means default_url().
 /// @param queue the request list (classic, JSON-RPC) or key prefix (codility).
 /// @param d     the service's dialect.

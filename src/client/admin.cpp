@@ -87,6 +87,22 @@ std::string_view middle(std::string_view key, std::size_t prefix, std::size_t su
     return key.substr(prefix, key.size() - prefix - suffix);
 }
 
+/// Adds the at-least-once lists of one request list (names as in src/server/delivery.hpp): the
+/// processing lists of the servers registered in `<key>:consumers`, and `<key>:dead`.
+void count_delivery_lists(detail::connection& conn, queue_depth& depth, const connection_options& o) {
+    const detail::reply dead = conn.execute({"LLEN", depth.key + ":dead"}, deadline_of(o));
+    if (dead.is_integer())
+        depth.dead_letters = dead.integer;
+    const detail::reply consumers = conn.execute({"ZRANGE", depth.key + ":consumers", "0", "-1"}, deadline_of(o));
+    if (!consumers.is_array())
+        return; // not used, or not a sorted set: not ours
+    for (const auto& id : consumers.elements) {
+        const detail::reply held = conn.execute({"LLEN", depth.key + ":processing:" + id.str}, deadline_of(o));
+        if (held.is_integer())
+            depth.in_processing += held.integer;
+    }
+}
+
 } // namespace
 
 std::string heartbeat_pattern(std::string_view queue, dialect d) {
@@ -103,16 +119,18 @@ std::vector<queue_depth> queue_depths(std::string_view url, std::string_view que
         const detail::reply r = conn.execute({"LLEN", queue}, deadline_of(o));
         check(r, "LLEN");
         out.push_back({.key = std::string(queue), .length = r.integer});
-        return out;
+    } else {
+        const std::string suffix = ":calls";
+        for (const auto& key : scan(conn, glob_escape(queue) + ":*" + suffix, o)) {
+            // {prefix}:{function}:calls: any list under the prefix ending in :calls.
+            const detail::reply r = conn.execute({"LLEN", key}, deadline_of(o));
+            if (r.is_error())
+                continue; // not a list (WRONGTYPE): not ours
+            out.push_back({.key = key, .length = r.integer});
+        }
     }
-    const std::string suffix = ":calls";
-    for (const auto& key : scan(conn, glob_escape(queue) + ":*" + suffix, o)) {
-        // {prefix}:{function}:calls: any list under the prefix ending in :calls.
-        const detail::reply r = conn.execute({"LLEN", key}, deadline_of(o));
-        if (r.is_error())
-            continue; // not a list (WRONGTYPE): not ours
-        out.push_back({.key = key, .length = r.integer});
-    }
+    for (auto& depth : out)
+        count_delivery_lists(conn, depth, o);
     return out;
 }
 

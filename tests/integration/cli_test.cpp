@@ -368,6 +368,45 @@ TEST_F(CliInspect, ServersListsHeartbeatsAndStatsShowsDepth) {
     EXPECT_TRUE(stats.contains("stats"));
 }
 
+TEST_F(CliInspect, StatsCountsProcessingAndDeadLetterLists) {
+    // The lists an at-least-once server keeps (src/server/delivery.hpp), written by hand: one
+    // registered server holding two requests, one unregistered list (ignored), three dead letters.
+    redisrpc::test::raw_redis raw(url_);
+    raw.run({"ZADD", queue_ + ":consumers", "1", "s1"});
+    raw.run({"RPUSH", queue_ + ":processing:s1", "{}", "{}"});
+    raw.run({"RPUSH", queue_ + ":processing:unregistered", "{}"});
+    raw.run({"RPUSH", queue_ + ":dead", "a", "b", "c"});
+    auto r = run_cli({"--url", url_, "--timeout", "100ms", "--json", "stats", queue_});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto stats = nlohmann::json::parse(r.out);
+    EXPECT_EQ(stats.at("queues").at(0).at("in_processing"), 2) << r.out;
+    EXPECT_EQ(stats.at("queues").at(0).at("dead_letters"), 3) << r.out;
+    r = run_cli({"--url", url_, "--timeout", "100ms", "stats", queue_});
+    EXPECT_NE(r.out.find("in processing     2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("dead letters      3"), std::string::npos) << r.out;
+    raw.run({"DEL", queue_ + ":consumers", queue_ + ":processing:s1", queue_ + ":processing:unregistered",
+             queue_ + ":dead"});
+}
+
+TEST_F(CliServeBench, ServeAtLeastOnceRegistersAndAnswers) {
+    child_process serve({cli_binary, "--url", url_, "serve", queue_, "--at-least-once", "--server-id", "alo1"});
+    auto r = run_cli(with_url({"call", queue_, "add", "a=2", "b=3"}));
+    EXPECT_EQ(r.exit_code, 0) << r.err << serve.output();
+    EXPECT_EQ(r.out, "5.0\n");
+    // The server took the request through its processing list: it is registered as a consumer,
+    // and the list is empty again once the reply was pushed.
+    redisrpc::test::raw_redis raw(url_);
+    EXPECT_EQ(raw.run({"ZSCORE", queue_ + ":consumers", "alo1"}).is_nil(), false);
+    r = run_cli(with_url({"--json", "stats", queue_}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out).at("queues").at(0).at("in_processing"), 0) << r.out;
+    EXPECT_NE(serve.output().find("at-least-once"), std::string::npos) << serve.output();
+    serve.signal(SIGTERM);
+    const auto code = serve.wait_for(10s);
+    ASSERT_TRUE(code.has_value()) << serve.output();
+    EXPECT_EQ(*code, 0) << serve.output();
+}
+
 TEST_F(CliInspect, WithoutServers) {
     // Three requests wait; nobody serves them.
     redisrpc::test::raw_redis raw(url_);
