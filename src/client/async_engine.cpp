@@ -218,8 +218,9 @@ void async_engine::timer_loop() {
             timers_changed_.wait(lock);
             continue;
         }
-        if (clock::now() < timers_.top().first) {
-            timers_changed_.wait_until(lock, timers_.top().first);
+        const auto when = timers_.top().first; // a copy: the heap changes while we wait
+        if (clock::now() < when) {
+            timers_changed_.wait_until(lock, when);
             continue;
         }
         // ---- failover: every call due now is withdrawn in one pipeline, so a Redis that
