@@ -43,25 +43,35 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # Starts an M-master cluster; sets $url.
 start_cluster() {
-    local masters=$1 nodes=() i port bus dir
+    local masters=$1 nodes=() buses=() i port bus dir
     for ((i = 0; i < masters; i++)); do
         port="$(free_port)"; bus="$(free_port)"; dir="$tmp/c$masters-$i"; mkdir -p "$dir"
         redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-port "$bus" \
             --save '' --appendonly no --dir "$dir" --logfile "$dir/redis.log" --daemonize no &
         pids+=($!)
         nodes+=("127.0.0.1:$port")
+        buses+=("$bus")
         for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
     done
-    if ((masters == 1)); then
-        # redis-cli refuses a one-node cluster: assign every slot by hand.
-        redis-cli -p "${nodes[0]#*:}" cluster addslotsrange 0 16383 >/dev/null
+    if ((masters < 3)); then
+        # redis-cli refuses clusters of fewer than 3 masters: split the slots evenly by hand.
+        for ((i = 0; i < masters; i++)); do
+            redis-cli -p "${nodes[i]#*:}" cluster addslotsrange $((i * 16384 / masters)) $(((i + 1) * 16384 / masters - 1)) >/dev/null
+            ((i == 0)) || redis-cli -p "${nodes[i]#*:}" cluster meet 127.0.0.1 "${nodes[0]#*:}" "${buses[0]}" >/dev/null
+        done
     else
         redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$tmp/create-$masters.log"
     fi
-    for _ in $(seq 200); do
-        redis-cli -p "${nodes[0]#*:}" cluster info | grep -q cluster_state:ok && break
+    local ok=0
+    for _ in $(seq 400); do
+        ok=1
+        for n in "${nodes[@]}"; do
+            redis-cli -p "${n#*:}" cluster info | grep -q cluster_state:ok || ok=0
+        done
+        ((ok)) && break
         sleep 0.05
     done
+    ((ok)) || { echo "the $masters-master cluster did not form" >&2; exit 1; }
     url="redis+cluster://$(IFS=,; echo "${nodes[*]}")"
 }
 

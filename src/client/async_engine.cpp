@@ -329,8 +329,9 @@ void async_engine::timer_loop() {
             timers_changed_.wait(lock);
             continue;
         }
-        if (clock::now() < timers_.front().first) {
-            timers_changed_.wait_until(lock, timers_.front().first);
+        const auto when = timers_.front().first; // a copy: the heap changes while we wait
+        if (clock::now() < when) {
+            timers_changed_.wait_until(lock, when);
             continue;
         }
         // Every call due now is withdrawn in one pipeline, so a Redis that answers slowly (a

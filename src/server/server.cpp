@@ -310,13 +310,15 @@ void server::impl::run() {
     } else {
         std::mutex serialize;
         context.serialize = &serialize;
+        std::vector<std::unique_ptr<connection>> lane_conns; // opened first: a failure throws to the caller
+        for (std::size_t i = 1; i < lanes.size(); ++i) lane_conns.push_back(connect());
         std::vector<std::thread> others;
         for (std::size_t i = 1; i < lanes.size(); ++i) {
             lane_context other = context;
             other.heartbeats = false;
-            others.emplace_back([this, &lanes, i, other] {
+            others.emplace_back([this, &lanes, i, other, lane_conn = std::move(lane_conns[i - 1])]() mutable {
                 try {
-                    serve_lane(lanes[i], nullptr, other);
+                    serve_lane(lanes[i], std::move(lane_conn), other);
                 } catch (const std::exception& e) {
                     log(log_level::error, "serving ", lanes[i].front(), " failed: ", e.what());
                     stop_requested.store(true);
