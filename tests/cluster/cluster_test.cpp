@@ -142,6 +142,40 @@ TEST(Cluster, ServesTaggedAndUntaggedQueuesFromOneServer) {
     EXPECT_EQ(admin::live_servers(cluster.url(), "plain-queue", dialect::jsonrpc).size(), 1u);
 }
 
+TEST(Cluster, AtLeastOnceNeedsAHashTaggedQueue) {
+    redis_cluster cluster;
+    server_options o = quiet_server();
+    o.delivery = delivery::at_least_once;
+    // LMOVE names the queue and the processing list: without a hash tag they would be in two
+    // slots, so the server refuses to start instead of failing on every pop.
+    server untagged(cluster.url(), "payments", o);
+    bind_calculator(untagged);
+    EXPECT_THROW(untagged.run(), usage_error);
+
+    o.server_id = "alo-cluster";
+    server tagged(cluster.url(), "{payments}", o);
+    bind_calculator(tagged);
+    running_server running(tagged);
+    client c(cluster.url(), "{payments}", {.timeout = 5s});
+    for (int i = 0; i < 20; ++i)
+        EXPECT_EQ(c.call<double>("add", i), i + 1);
+    std::vector<std::future<double>> futures;
+    for (int i = 0; i < 100; ++i)
+        futures.push_back(c.async_call<double>("add", i));
+    for (int i = 0; i < 100; ++i)
+        EXPECT_EQ(futures[i].get(), i + 1);
+    // Every request went through the processing list and was acknowledged.
+    const auto depths = admin::queue_depths(cluster.url(), "{payments}");
+    ASSERT_EQ(depths.size(), 1u);
+    EXPECT_EQ(depths[0].length, 0);
+    EXPECT_EQ(depths[0].in_processing, 0);
+    EXPECT_EQ(depths[0].dead_letters, 0);
+    detail::connection routed(parse_url(cluster.url()));
+    const auto score = routed.execute({"ZSCORE", "{payments}:consumers", "alo-cluster"},
+                                      detail::clock::now() + 5s);
+    EXPECT_FALSE(score.is_nil()) << "the server registered as a consumer of its queue";
+}
+
 TEST(Cluster, ShardedServiceUsesEveryMaster) {
     redis_cluster cluster;
     const auto queues = shard_queues("calc", 3);
