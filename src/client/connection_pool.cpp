@@ -30,14 +30,7 @@ connection_pool::lease connection_pool::open_new(std::unique_lock<std::mutex>& l
     ++open_;
     lock.unlock(); // connecting can take a while; others may use idle connections meanwhile
     try {
-        // Connect and handshake within the call's deadline (a paused Redis accepts, then says nothing).
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-        connection_options bounded = options_;
-        bounded.connect_timeout =
-            std::max(std::chrono::milliseconds(1), std::min(left, options_.connect_timeout));
-        bounded.command_timeout =
-            std::max(std::chrono::milliseconds(1), std::min(left, options_.command_timeout));
-        return lease(this, std::make_unique<connection>(bounded));
+        return lease(this, std::make_unique<connection>(options_within(options_, deadline)));
     } catch (...) {
         lock.lock();
         --open_;

@@ -12,14 +12,7 @@ liveness_check::liveness_check(connection_options options, std::string pattern,
 
 bool liveness_check::any_alive(clock::time_point deadline) {
     if (!conn_ || conn_->broken()) {
-        // Within the call's deadline, as for the calls themselves (a frozen Redis accepts, then is silent).
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-        connection_options bounded = options_;
-        bounded.connect_timeout =
-            std::max(std::chrono::milliseconds(1), std::min(left, options_.connect_timeout));
-        bounded.command_timeout =
-            std::max(std::chrono::milliseconds(1), std::min(left, options_.command_timeout));
-        conn_ = std::make_unique<connection>(bounded);
+        conn_ = std::make_unique<connection>(options_within(options_, deadline));
     }
     std::string cursor = "0";
     do {

@@ -11,6 +11,7 @@
 
 #include <redisrpc/options.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -53,5 +54,17 @@ private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };
+
+/// `options` with connect and command timeouts cut to what is left until `deadline` (at least
+/// 1 ms): a connection opened for one call must not outlive the call, since a paused Redis
+/// accepts the TCP connection and then says nothing.
+inline connection_options options_within(const connection_options& options, clock::time_point deadline) {
+    const auto left = std::max(std::chrono::milliseconds(1),
+                               std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+    connection_options bounded = options;
+    bounded.connect_timeout = std::min(left, options.connect_timeout);
+    bounded.command_timeout = std::min(left, options.command_timeout);
+    return bounded;
+}
 
 } // namespace redisrpc::detail
