@@ -136,8 +136,8 @@ TEST(CommandUnits, TransactionsAreOneUnitRoutedByTheirKey) {
     ASSERT_EQ(argv.size(), 8u);
     EXPECT_EQ(argv[1], "0.150");
     EXPECT_EQ(argv[3], "{calc}");
-    const auto floor =
-        redisrpc::detail::parse_commands(redisrpc::detail::with_block_timeout(pop, 1, 5), 1).at(0);
+    const auto longest = redisrpc::detail::with_block_timeout(pop, 1, 5); // the views below point into it
+    const auto floor = redisrpc::detail::parse_commands(longest, 1).at(0);
     EXPECT_EQ(floor[1], "0.001") << "never 0, which would block forever";
 }
 
