@@ -41,6 +41,7 @@ struct server_stats {
     std::uint64_t dropped = 0;   ///< messages dropped without any reply (nobody to answer)
     std::uint64_t expired = 0;   ///< calls not started because their deadline had passed
     std::uint64_t reconnects = 0; ///< times the connection to Redis was lost while serving
+    std::int64_t in_flight = 0;   ///< requests taken from Redis whose replies Redis has not yet confirmed
     std::string server_id{};                             ///< the id in heartbeat keys
     std::map<std::string, method_stats_snapshot> methods{}; ///< per bound method
 };

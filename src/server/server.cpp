@@ -26,6 +26,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 namespace redisrpc {
 
@@ -75,6 +76,7 @@ struct server::impl {
 
     call_counters counters;
     std::atomic<std::uint64_t> requests{0}, rejected{0}, dropped{0}, reconnects{0};
+    std::atomic<std::int64_t> in_flight{0}; // taken from Redis, reply not yet confirmed by Redis
     // Replaced at each run() (the bound names are known only then); stats() may read it meanwhile.
     mutable std::mutex stats_mutex;
     std::shared_ptr<method_stats> per_method = std::make_shared<method_stats>(std::vector<std::string>{});
@@ -224,7 +226,8 @@ json server::impl::stats_json() const {
     }
     return {{"server_id", s.server_id}, {"requests", s.requests},   {"calls", s.calls},
             {"errors", s.errors},       {"rejected", s.rejected},   {"dropped", s.dropped},
-            {"expired", s.expired},     {"reconnects", s.reconnects}, {"methods", std::move(methods_json)}};
+            {"expired", s.expired},     {"reconnects", s.reconnects}, {"in_flight", s.in_flight},
+            {"methods", std::move(methods_json)}};
 }
 
 server_stats server::impl::snapshot() const {
@@ -237,6 +240,7 @@ server_stats server::impl::snapshot() const {
     s.rejected = i.rejected.load();
     s.dropped = i.dropped.load();
     s.reconnects = i.reconnects.load();
+    s.in_flight = i.in_flight.load();
     s.methods = current_method_stats()->snapshot();
     {
         std::lock_guard lock(stats_mutex);
@@ -356,6 +360,7 @@ void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_
     bool heartbeat_warned = false;
     command_buffer cmds;
     reply_writer replies_out; // reuses its scratch space from batch to batch
+    std::int64_t answering = 0; // requests whose replies (or acknowledgements) wait in `unsent`
     std::vector<std::string_view> pop_argv;
     // ---- cluster: a cluster connection reaches its nodes on first use, so a failure right
     // after (re)connecting also waits before the next attempt ----
@@ -483,6 +488,7 @@ void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_
         }
         unsent.clear();
         unacked.clear();
+        in_flight.fetch_sub(std::exchange(answering, 0), std::memory_order_relaxed);
         if (stop_now) break;
         if (reliable) {
             // --- reliability: at-least-once take, run, and (next pipeline) acknowledge ---
@@ -503,6 +509,8 @@ void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_
                 continue;
             }
             if (!taken.empty()) retry.reset();
+            answering += static_cast<std::int64_t>(taken.size());
+            in_flight.fetch_add(static_cast<std::int64_t>(taken.size()), std::memory_order_relaxed);
             std::unique_lock<std::mutex> serialized; // cluster: one lane processes at a time
             if (lane.serialize && !taken.empty()) serialized = std::unique_lock(*lane.serialize);
             std::vector<std::vector<outgoing_reply>> per_item(taken.size());
@@ -551,6 +559,8 @@ void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_
         } else {
             items.push_back(popped.elements[1].str);
         }
+        answering += static_cast<std::int64_t>(items.size());
+        in_flight.fetch_add(static_cast<std::int64_t>(items.size()), std::memory_order_relaxed);
         std::unique_lock<std::mutex> serialized; // cluster: one lane processes at a time
         if (lane.serialize) serialized = std::unique_lock(*lane.serialize);
         if (pool && items.size() > 1) {
@@ -577,6 +587,7 @@ void server::impl::serve_lane(const std::vector<std::string>& keys, std::unique_
             log(log_level::error, "stopping with ", std::to_string(unsent.size()), " undelivered replies: ", e.what());
         }
     }
+    in_flight.fetch_sub(answering, std::memory_order_relaxed); // delivered or given up
     if (reliable && conn) reliable->deregister(*conn, clock::now() + conn_opts.command_timeout); // reliability
     for (const auto& ep : endpoints) {
         if (!lane.heartbeats || ep.heartbeat_key.empty() || !conn) continue;

@@ -417,6 +417,31 @@ TEST_F(ClientServer, PerMethodStatsAndTheBuiltinRpcStatsMethod) {
     EXPECT_EQ(j.at("methods").at("add").at("calls"), 10);
     EXPECT_EQ(j.at("server_id"), s.server_id);
     EXPECT_GE(j.at("requests").get<int>(), 12);
+    // The rpc.stats request itself was taken and not yet answered when the figures were read.
+    EXPECT_GE(j.at("in_flight").get<int>(), 1);
+    // Every answered call leaves the in-flight gauge once Redis confirmed its reply.
+    EXPECT_TRUE(wait_until([&] { return srv.stats().in_flight == 0; })) << srv.stats().in_flight;
+}
+
+TEST_F(ClientServer, InFlightCountsTakenRequestsUntilTheirRepliesAreOut) {
+    redisrpc::server srv{url, queue, {.workers = 2}};
+    std::atomic<bool> release{false};
+    srv.bind("hold", [&release] {
+        while (!release.load()) std::this_thread::yield();
+        return 1;
+    });
+    auto c = make_client();
+    auto first = c.async_call<int>("hold");
+    auto second = c.async_call<int>("hold");
+    // Both wait in Redis before the server starts, so its first pop takes them together.
+    raw_redis raw{url};
+    ASSERT_TRUE(wait_until([&] { return raw.llen(queue) == 2; }));
+    running_server running{srv};
+    EXPECT_TRUE(wait_until([&] { return srv.stats().in_flight == 2; })) << srv.stats().in_flight;
+    release.store(true);
+    EXPECT_EQ(first.get(), 1);
+    EXPECT_EQ(second.get(), 1);
+    EXPECT_TRUE(wait_until([&] { return srv.stats().in_flight == 0; })) << srv.stats().in_flight;
 }
 
 TEST_F(ClientServer, ClassicAndJsonRpcEndpointsKeepAHeartbeatKeyWhileServing) {
