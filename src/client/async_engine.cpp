@@ -317,7 +317,6 @@ void async_engine::timer_loop() {
     // --- reliability: a frozen Redis must not delay the timeouts of the calls queued behind ---
     // Opening the control connection and each withdrawal are bounded by withdraw_budget; after a
     // failure no withdrawal is tried for a while (those calls end as "outcome unknown").
-    constexpr auto withdraw_budget = std::chrono::milliseconds(200); // ends within deadline + 250 ms
     connection_options control_options = options_;
     control_options.connect_timeout = std::min(control_options.connect_timeout, withdraw_budget);
     control_options.command_timeout = std::min(control_options.command_timeout, withdraw_budget);

@@ -84,8 +84,7 @@ decoded_response round_trip(connection& conn, const outgoing_request& request, c
     const reply& popped = results.back();
     if (popped.is_error()) throw connection_error("waiting for the reply failed: " + popped.str);
     if (popped.is_nil()) {
-        // reliability: 200 ms keeps the whole call within deadline + 250 ms even if Redis freezes now.
-        const bool withdrawn = withdraw_request(conn, request, clock::now() + std::chrono::milliseconds(200));
+        const bool withdrawn = withdraw_request(conn, request, clock::now() + withdraw_budget);
         throw timeout_error(withdrawn ? "call timed out; no server took the request, it was withdrawn"
                                       : "call timed out; a server took the request, its outcome is unknown",
                             !withdrawn);

@@ -11,6 +11,11 @@
 
 namespace redisrpc::detail {
 
+/// How long withdrawing a timed-out request may take. With the scheduling delays of a loaded
+/// machine, a call still ends within its deadline + 250 ms (docs/guarantees.md) even when Redis
+/// freezes or pauses writes (a failover) just then.
+inline constexpr auto withdraw_budget = std::chrono::milliseconds(150);
+
 /// Appends the commands that enqueue `request` (RPUSH, or MULTI/RPUSH/EXPIRE/EXEC when the
 /// dialect wants the queue to expire); returns how many replies they produce.
 std::size_t append_request(command_buffer& out, const outgoing_request& request);
