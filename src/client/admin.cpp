@@ -4,6 +4,7 @@
 #include "protocol/factory.hpp"
 #include "redis/cluster_topology.hpp"
 #include "redis/connection.hpp"
+#include "server/delivery.hpp" // the at-least-once key names, to count what those lists hold
 #include "util/random.hpp"
 
 #include <redisrpc/error.hpp>
@@ -87,17 +88,20 @@ std::string_view middle(std::string_view key, std::size_t prefix, std::size_t su
     return key.substr(prefix, key.size() - prefix - suffix);
 }
 
-/// Adds the at-least-once lists of one request list (names as in src/server/delivery.hpp): the
-/// processing lists of the servers registered in `<key>:consumers`, and `<key>:dead`.
+/// Adds the at-least-once lists of one request list: the processing lists of the servers
+/// registered as its consumers, and its dead-letter list.
 void count_delivery_lists(detail::connection& conn, queue_depth& depth, const connection_options& o) {
-    const detail::reply dead = conn.execute({"LLEN", depth.key + ":dead"}, deadline_of(o));
+    using detail::reliable_delivery;
+    const detail::reply dead = conn.execute({"LLEN", reliable_delivery::dead_key(depth.key)}, deadline_of(o));
     if (dead.is_integer())
         depth.dead_letters = dead.integer;
-    const detail::reply consumers = conn.execute({"ZRANGE", depth.key + ":consumers", "0", "-1"}, deadline_of(o));
+    const detail::reply consumers =
+        conn.execute({"ZRANGE", reliable_delivery::consumers_key(depth.key), "0", "-1"}, deadline_of(o));
     if (!consumers.is_array())
         return; // not used, or not a sorted set: not ours
     for (const auto& id : consumers.elements) {
-        const detail::reply held = conn.execute({"LLEN", depth.key + ":processing:" + id.str}, deadline_of(o));
+        const detail::reply held =
+            conn.execute({"LLEN", reliable_delivery::processing_key(depth.key, id.str)}, deadline_of(o));
         if (held.is_integer())
             depth.in_processing += held.integer;
     }

@@ -319,6 +319,12 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
         }
         flag = true;
     };
+    // A TLS option is checked once, and the first one named is quoted if the URL is not rediss://.
+    const auto tls_option = [&](bool& flag, const char* key, const char* quoted = nullptr) {
+        once(flag, key);
+        if (seen.first_tls_option == nullptr)
+            seen.first_tls_option = quoted != nullptr ? quoted : key;
+    };
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
         const std::string_view item = query.substr(0, amp);
@@ -376,28 +382,22 @@ void parse_query(std::string_view query, connection_options& out, seen_options& 
             }
             out.user = value;
         } else if (key == "tls_ca_file") {
-            once(seen.tls_ca_file, key);
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_ca_file";
+            tls_option(seen.tls_ca_file, "tls_ca_file");
             out.tls_ca_file = parse_file_option(key, value);
         } else if (key == "tls_ca_dir") {
-            once(seen.tls_ca_dir, key);
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_ca_dir";
+            tls_option(seen.tls_ca_dir, "tls_ca_dir");
             out.tls_ca_dir = parse_file_option(key, value);
         } else if (key == "tls_cert_file") {
-            once(seen.tls_cert_file, key);
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_cert_file";
+            tls_option(seen.tls_cert_file, "tls_cert_file");
             out.tls_cert_file = parse_file_option(key, value);
         } else if (key == "tls_key_file") {
-            once(seen.tls_key_file, key);
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_key_file";
+            tls_option(seen.tls_key_file, "tls_key_file");
             out.tls_key_file = parse_file_option(key, value);
         } else if (key == "tls_server_name") {
-            once(seen.tls_server_name, key);
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_server_name";
+            tls_option(seen.tls_server_name, "tls_server_name");
             out.tls_server_name = parse_server_name(value);
         } else if (key == "tls_verify" || key == "insecure") {
-            once(seen.tls_verify, "tls_verify/insecure");
-            seen.first_tls_option = seen.first_tls_option ? seen.first_tls_option : "tls_verify";
+            tls_option(seen.tls_verify, "tls_verify/insecure", "tls_verify");
             const bool flag = parse_bool(key, value);
             out.tls_verify = key == "tls_verify" ? flag : !flag;
         } else {

@@ -42,7 +42,7 @@ reliable_delivery::reliable_delivery(const server_options& options, std::string 
       ttl_text_(std::to_string(std::max<long long>(options.dead_letter_ttl.count(), 1))) {}
 
 std::string reliable_delivery::processing_key(const std::string& queue) const {
-    return queue + ":processing:" + server_id_;
+    return processing_key(queue, server_id_);
 }
 
 std::string reliable_delivery::delivery_field(std::string_view payload) {
@@ -231,7 +231,7 @@ void reliable_delivery::reap(connection& conn, clock::time_point deadline) {
             const reply alive = conn.execute({"EXISTS", heartbeat}, deadline);
             if (alive.is_error() || alive.integer != 0)
                 continue;
-            const std::string list = q + ":processing:" + owner;
+            const std::string list = processing_key(q, owner);
             int returned = 0;
             bool drained = false;
             while (returned < max_returned_per_pass) {

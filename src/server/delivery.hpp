@@ -42,6 +42,10 @@ public:
 
     /// `<queue>:processing:<server-id>` etc., exposed for tests and docs.
     [[nodiscard]] std::string processing_key(const std::string& queue) const;
+    /// The processing list of any server: `<queue>:processing:<server-id>`.
+    [[nodiscard]] static std::string processing_key(const std::string& queue, std::string_view server_id) {
+        return queue + ":processing:" + std::string(server_id);
+    }
     [[nodiscard]] static std::string deliveries_key(const std::string& queue) {
         return queue + ":deliveries";
     }

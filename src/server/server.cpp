@@ -292,7 +292,7 @@ void server::impl::run() {
     if (opts.delivery == delivery::at_least_once && conn_opts.mode == connection_options::topology::cluster) {
         // LMOVE names the queue and the processing list: on a cluster they must share a slot.
         for (const auto& k : keys) {
-            if (key_slot(k) != key_slot(k + ":processing:" + server_id))
+            if (key_slot(k) != key_slot(reliable_delivery::processing_key(k, server_id)))
                 throw usage_error("at-least-once delivery on Redis Cluster needs queue names with a hash tag "
                                   "(e.g. {" + k + "}): " + k);
         }
