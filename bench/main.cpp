@@ -57,7 +57,7 @@ and prints a table. Stops by itself; only loopback TCP or unix sockets make sens
   --no-floor, --no-rpc skip those rows
 
 Fixed-count mode (for profilers, e.g. valgrind --tool=callgrind on either side):
-  --calls N --mode rpc-seq|rpc-callbacks|floor-seq|floor-batched [--k K]
+  --calls N --mode rpc-seq|rpc-callbacks|rpc-chained|floor-seq|floor-batched [--k K]
           [--queue Q --external-server]
                        runs N calls and prints rate and CPU time per call of each process;
                        with --external-server no peer is started: serve Q yourself with
@@ -361,6 +361,8 @@ int run_table(const settings& s) {
                     measured([&] { return rpc_futures(s, *cli, k); }, rpc_probe));
                 rows[{4, "callbacks", k}].push_back(
                     measured([&] { return rpc_callbacks(s, *cli, k); }, rpc_probe));
+                rows[{5, "chained", k}].push_back(
+                    measured([&] { return rpc_chained(s, *cli, k); }, rpc_probe));
             }
         }
     }
@@ -478,6 +480,7 @@ int run_table(const settings& s) {
         print_row(floor_k, std::nullopt);
         print_row({3, "futures", k}, floor_k);
         print_row({4, "callbacks", k}, floor_k);
+        print_row({5, "chained", k}, floor_k);
     }
     std::printf("\nFigures are medians over the cycles; ratios are medians of per-cycle ratios (range in "
                 "parentheses), each redisrpc row against the floor row run just before it.\n");
@@ -497,8 +500,8 @@ int run_table(const settings& s) {
         std::printf("- sequential p50: %s× the floor → %s\n", ratio_cell(r).c_str(),
                     r.median <= 1.15 ? "MET" : "MISSED");
     }
-    for (const auto* which : {"futures", "callbacks"}) {
-        const auto r = ratio_of({std::string(which) == "futures" ? 3 : 4, which, 64}, {2, "floor", 64}, true);
+    for (const auto& [order, which] : {std::pair{3, "futures"}, {4, "callbacks"}, {5, "chained"}}) {
+        const auto r = ratio_of({order, which, 64}, {2, "floor", 64}, true);
         if (r.median > 0)
             std::printf("- K=64 %s throughput: %s× the batched floor → %s\n", which, ratio_cell(r).c_str(),
                         r.median >= 0.70 ? "MET" : "MISSED");
@@ -568,12 +571,14 @@ int run_fixed(const command_line& c) {
                          thousands(secs > 0 ? static_cast<double>(done - last.first) / secs : 0).c_str());
             last = {done, now};
         });
+    } else if (c.mode == "rpc-chained") {
+        failed = rpc_fixed_chained(cli, c.calls, c.k);
     } else if (c.mode == "floor-seq") {
         floor_calls_sequential(c.s, queue, c.calls);
     } else if (c.mode == "floor-batched") {
         floor_calls_batched(c.s, queue, c.calls, c.k);
     } else {
-        throw std::invalid_argument("--mode must be rpc-seq, rpc-callbacks, floor-seq or floor-batched");
+        throw std::invalid_argument("--mode must be rpc-seq, rpc-callbacks, rpc-chained, floor-seq or floor-batched");
     }
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
     const auto after = cpu_now(server_pid, redis.pid);

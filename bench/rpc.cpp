@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -117,6 +118,88 @@ result rpc_callbacks(const settings& s, redisrpc::client& c, std::size_t k) {
     if (!cw.wait_below(1)) throw std::runtime_error("async calls did not complete within 15 s");
     std::lock_guard lock(cw.mutex);
     return w.finish("redisrpc async_call_json (callbacks)", k);
+}
+
+namespace {
+
+// K chains of calls: each callback starts its chain's next call (a continuation), so submitting
+// happens on the client's receiver thread, as the floor's client pushes from its popping thread.
+class chains {
+public:
+    chains(redisrpc::client& c, std::size_t k) : client_(c), k_(k) {}
+
+    // Runs the chains until `more(finished)` says stop; `on_done(ok, started, finished)` is
+    // called under the lock for each completed call. Returns false if they stalled.
+    template <class More, class OnDone>
+    bool run(More more, OnDone on_done) {
+        more_ = std::move(more);
+        on_done_ = std::move(on_done);
+        {
+            std::lock_guard lock(mutex_);
+            running_ = k_;
+        }
+        for (std::size_t i = 0; i < k_; ++i) start();
+        std::unique_lock lock(mutex_);
+        return idle_.wait_for(lock, stall_limit * 4, [&] { return running_ == 0; });
+    }
+
+private:
+    void start() {
+        const auto started = clock::now();
+        client_.async_call_json("add", nlohmann::json::array({argument}), nlohmann::json::object(),
+                                [this, started](redisrpc::call_result r) {
+                                    const auto finished = clock::now();
+                                    const bool ok = r.ok() && r.value.is_number() &&
+                                                    r.value.get<double>() == expected;
+                                    bool again = false;
+                                    {
+                                        // Notified under the lock: once running_ reaches 0 the
+                                        // waiter may return and destroy this object.
+                                        std::lock_guard lock(mutex_);
+                                        on_done_(ok, started, finished);
+                                        again = more_(finished);
+                                        if (!again) {
+                                            --running_;
+                                            idle_.notify_one();
+                                        }
+                                    }
+                                    if (again) start();
+                                });
+    }
+
+    redisrpc::client& client_;
+    std::size_t k_;
+    std::function<bool(clock::time_point)> more_;
+    std::function<void(bool, clock::time_point, clock::time_point)> on_done_;
+    std::mutex mutex_;
+    std::condition_variable idle_;
+    std::size_t running_ = 0;
+};
+
+} // namespace
+
+result rpc_chained(const settings& s, redisrpc::client& c, std::size_t k) {
+    window w(s);
+    chains ch(c, k);
+    const bool finished = ch.run([&w](clock::time_point now) { return w.sending(now); },
+                                 [&w](bool ok, clock::time_point started, clock::time_point done) {
+                                     if (ok) {
+                                         w.record(started, done);
+                                     } else {
+                                         w.error();
+                                     }
+                                 });
+    if (!finished) throw std::runtime_error("chained async calls did not complete");
+    return w.finish("redisrpc async_call_json (chained callbacks)", k);
+}
+
+std::uint64_t rpc_fixed_chained(redisrpc::client& c, std::uint64_t calls, std::size_t k) {
+    chains ch(c, k);
+    std::uint64_t started = k, failed = 0;
+    const bool finished = ch.run([&](clock::time_point) { return started < calls ? (++started, true) : false; },
+                                 [&](bool ok, clock::time_point, clock::time_point) { failed += ok ? 0 : 1; });
+    if (!finished) throw std::runtime_error("chained async calls did not complete");
+    return failed;
 }
 
 std::uint64_t rpc_fixed_calls(redisrpc::client& c, std::uint64_t calls, std::size_t k,

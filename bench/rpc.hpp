@@ -17,6 +17,10 @@ result rpc_sequential(const settings& s, redisrpc::client& c);
 result rpc_futures(const settings& s, redisrpc::client& c, std::size_t k);
 /// async_call_json with callbacks: K calls kept in flight, the main thread refills the window.
 result rpc_callbacks(const settings& s, redisrpc::client& c, std::size_t k);
+/// async_call_json with callbacks: K chains, each callback starts its chain's next call.
+result rpc_chained(const settings& s, redisrpc::client& c, std::size_t k);
+/// `calls` calls over K chains (fixed-count mode). Returns the number of failed calls.
+std::uint64_t rpc_fixed_chained(redisrpc::client& c, std::uint64_t calls, std::size_t k);
 
 /// Runs `calls` calls with a window of `k` callbacks; `progress(done)` is called from the main
 /// thread about every calls/10 completions. Returns the number of failed calls.

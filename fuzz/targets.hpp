@@ -95,9 +95,24 @@ inline void check_server_codec(const detail::server_codec& codec, std::string_vi
     }
 }
 
+inline void same_call(const detail::call_request& a, const detail::call_request& b) {
+    require(a.method == b.method && a.args == b.args && a.kwargs == b.kwargs && a.id == b.id &&
+                a.id.type() == b.id.type() && a.deadline_ms == b.deadline_ms,
+            "the fast and the general decode disagree on a call");
+}
+
 inline void classic_server(std::string_view bytes) {
     static const detail::classic_server_codec codec("calc", fuzz_limits());
     check_server_codec(codec, "calc", bytes);
+    // What the DOM-free fast path accepts, the general path accepts the same way.
+    if (const auto fast = codec.decode_canonical(bytes)) {
+        const auto general = codec.decode_general(bytes);
+        require(!fast->rejected && !general.rejected, "the fast path accepted a request the general path rejects");
+        require(fast->reply_key == general.reply_key && fast->enc == general.enc,
+                "the fast and the general decode disagree on the reply");
+        require(fast->calls.size() == 1 && general.calls.size() == 1, "not one call");
+        same_call(fast->calls[0], general.calls[0]);
+    }
     const auto job = codec.decode("calc", bytes);
     // The default reply policy: only "<queue>:rpc:<something>".
     if (!job.reply_key.empty()) {
@@ -120,6 +135,19 @@ inline void check_client_codec(const detail::client_codec& codec, std::string_vi
 inline void classic_client(std::string_view bytes) {
     static const detail::classic_client_codec codec("calc", fuzz_limits());
     check_client_codec(codec, bytes);
+    if (const auto fast = codec.decode_canonical(bytes)) {
+        detail::decoded_response general;
+        try {
+            general = codec.decode_general(bytes);
+        } catch (const protocol_error&) {
+            require(false, "the fast path accepted a reply the general path rejects");
+        }
+        require(fast->id == general.id && fast->id.type() == general.id.type() &&
+                    fast->outcome.ok == general.outcome.ok && fast->outcome.value == general.outcome.value &&
+                    fast->outcome.code == general.outcome.code && fast->outcome.message == general.outcome.message &&
+                    fast->outcome.data == general.outcome.data,
+                "the fast and the general reply decode disagree");
+    }
 }
 
 // ---- bodies: decode throws protocol_error only; re-encoding is stable --------------------------

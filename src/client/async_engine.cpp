@@ -6,6 +6,7 @@
 #include "util/random.hpp"
 
 #include <algorithm>
+#include <span>
 
 namespace redisrpc::detail {
 namespace {
@@ -126,7 +127,9 @@ void async_engine::push_timer(clock::time_point when, call_key key) {
 void async_engine::submit(outgoing_request request, call_key key, clock::time_point deadline,
                           completion done) {
     std::unique_lock lock(mutex_);
-    if (!stopping_ && pending_.size() >= max_in_flight_) {
+    // Callbacks run on the receiver thread, which is what frees slots: waiting there would stall
+    // every call, so a callback's call is admitted even beyond the limit.
+    if (!stopping_ && pending_.size() >= max_in_flight_ && std::this_thread::get_id() != receiver_id_) {
         ++capacity_waiters_;
         const bool got = capacity_.wait_until(
             lock, deadline, [this] { return stopping_ || pending_.size() < max_in_flight_; });
@@ -146,7 +149,8 @@ void async_engine::submit(outgoing_request request, call_key key, clock::time_po
     push_timer(deadline, key);
     const bool earliest = timers_.front().second == key;
     // The sender takes the whole outbox when it wakes: only the first request needs to wake it.
-    const bool wake_sender = outbox_.empty();
+    // A callback's call is sent by the receiver before its next pop.
+    const bool wake_sender = outbox_.empty() && std::this_thread::get_id() != receiver_id_;
     outbox_.push_back(key);
     pending_.emplace(key, pending_call{std::move(request), std::move(done), deadline, false});
     lock.unlock();
@@ -156,50 +160,71 @@ void async_engine::submit(outgoing_request request, call_key key, clock::time_po
         timers_changed_.notify_one();
 }
 
+std::size_t async_engine::take_outbox(command_buffer& cmds, std::vector<call_key>& sent) {
+    std::vector<std::string_view> argv;
+    std::size_t pushes = 0;
+    auto flush = [&] {
+        if (argv.size() > 2) {
+            cmds.add(std::span<const std::string_view>(argv));
+            ++pushes;
+        }
+        argv.clear();
+    };
+    // The payloads are copied into the RESP buffer while the lock keeps the pending entries alive.
+    for (const call_key key : outbox_) {
+        const auto it = pending_.find(key);
+        if (it == pending_.end())
+            continue; // timed out before it was sent
+        it->second.sent = true;
+        const auto& request = it->second.request;
+        if (argv.empty() || argv[1] != request.queue || argv.size() - 2 >= max_values_per_push) {
+            flush();
+            argv.push_back("RPUSH");
+            argv.push_back(request.queue);
+        }
+        argv.push_back(request.payload);
+        sent.push_back(key);
+    }
+    flush();
+    outbox_.clear();
+    return pushes;
+}
+
+void async_engine::fail_sent(const std::vector<call_key>& sent, const std::string& failure) {
+    log(log_level::warning, "sending requests failed: ", failure);
+    std::vector<completion> failed;
+    {
+        std::lock_guard lock(mutex_);
+        for (const call_key key : sent)
+            if (auto done = take(key))
+                failed.push_back(std::move(*done));
+    }
+    for (auto& done : failed)
+        finish(done, {nullptr, std::make_exception_ptr(connection_error(failure))});
+}
+
 void async_engine::sender_loop() {
     std::unique_ptr<connection> conn;
     backoff retry;
-    std::vector<call_key> batch, sent;
-    std::vector<std::string_view> argv;
-    std::vector<completion> failed;
+    std::vector<call_key> sent;
     command_buffer cmds;
     while (true) {
         cmds.clear();
         sent.clear();
         {
             // Take everything queued so far: requests that piled up during the last write go out
-            // together, one RPUSH per run of requests to the same queue. The payloads are copied
-            // into the RESP buffer while the lock keeps the pending entries alive.
+            // together.
             std::unique_lock lock(mutex_);
-            outbox_ready_.wait(lock, [this] { return stopping_ || !outbox_.empty(); });
+            outbox_ready_.wait(lock, [this] { return stopping_ || (!outbox_.empty() && !sending_); });
             if (stopping_)
                 return;
-            batch.swap(outbox_);
-            argv.clear();
-            auto flush = [&] {
-                if (argv.size() > 2)
-                    cmds.add(std::span<const std::string_view>(argv));
-                argv.clear();
-            };
-            for (const call_key key : batch) {
-                const auto it = pending_.find(key);
-                if (it == pending_.end())
-                    continue; // timed out before it was sent
-                it->second.sent = true;
-                const auto& request = it->second.request;
-                if (argv.empty() || argv[1] != request.queue || argv.size() - 2 >= max_values_per_push) {
-                    flush();
-                    argv.push_back("RPUSH");
-                    argv.push_back(request.queue);
-                }
-                argv.push_back(request.payload);
-                sent.push_back(key);
+            sending_ = true;
+            take_outbox(cmds, sent);
+            if (sent.empty()) {
+                sending_ = false;
+                continue;
             }
-            flush();
-            batch.clear();
         }
-        if (sent.empty())
-            continue;
         std::string failure;
         try {
             if (!conn)
@@ -213,19 +238,13 @@ void async_engine::sender_loop() {
             failure = e.what();
             conn.reset();
         }
-        if (failure.empty())
-            continue;
-        // Whether the requests got in is unknown: end those calls now with the connection error.
-        log(log_level::warning, "sending requests failed: ", failure);
         {
             std::lock_guard lock(mutex_);
-            for (const call_key key : sent)
-                if (auto done = take(key))
-                    failed.push_back(std::move(*done));
+            sending_ = false;
         }
-        for (auto& done : failed)
-            finish(done, {nullptr, std::make_exception_ptr(connection_error(failure))});
-        failed.clear();
+        if (failure.empty())
+            continue;
+        fail_sent(sent, failure);
         std::unique_lock lock(mutex_);
         stopping_cv_.wait_for(lock, retry.next(), [this] { return stopping_; });
     }
@@ -238,21 +257,72 @@ void async_engine::receiver_loop() {
     std::vector<reply> items;
     std::vector<std::pair<call_key, call_result>> decoded;
     std::vector<std::pair<completion, call_result>> ready;
+    std::vector<call_key> sent;
+    command_buffer cmds;
+    {
+        std::lock_guard lock(mutex_);
+        receiver_id_ = std::this_thread::get_id();
+    }
     while (true) {
+        cmds.clear();
+        sent.clear();
+        std::size_t pushes = 0;
         {
+            // Requests our callbacks submitted (and any others queued while the sender is idle)
+            // go out ahead of the pop, in the same write.
             std::lock_guard lock(mutex_);
             if (stopping_)
                 return;
+            if (!outbox_.empty() && !sending_) {
+                sending_ = true;
+                pushes = take_outbox(cmds, sent);
+                if (sent.empty())
+                    sending_ = false;
+            }
         }
+        bool holding_send_role = !sent.empty();
+        // Gives the sending role back (once Redis has acknowledged the pushes, or they failed)
+        // and hands over to the sender whatever was queued meanwhile. Runs at most once per pass.
+        auto end_sending = [&](const std::string& failure) {
+            if (!holding_send_role)
+                return;
+            holding_send_role = false;
+            bool more = false;
+            {
+                std::lock_guard lock(mutex_);
+                sending_ = false;
+                more = !outbox_.empty();
+            }
+            if (more)
+                outbox_ready_.notify_one();
+            if (!failure.empty())
+                fail_sent(sent, failure);
+            sent.clear();
+        };
         items.clear();
         try {
             if (!conn)
                 conn = std::make_unique<connection>(options_);
             const auto deadline = clock::now() + receiver_poll + options_.command_timeout;
-            reply r = use_blmpop ? conn->execute({"BLMPOP", receiver_poll_text, "1", reply_key_, "LEFT",
-                                                  "COUNT", receiver_batch},
-                                                 deadline)
-                                 : conn->execute({"BLPOP", reply_key_, receiver_poll_text}, deadline);
+            if (use_blmpop) {
+                cmds.add({"BLMPOP", receiver_poll_text, "1", reply_key_, "LEFT", "COUNT", receiver_batch});
+            } else {
+                cmds.add({"BLPOP", reply_key_, receiver_poll_text});
+            }
+            try {
+                conn->write(cmds, clock::now() + options_.command_timeout);
+                std::string refused;
+                for (std::size_t i = 0; i < pushes; ++i) {
+                    const reply pushed = conn->read(clock::now() + options_.command_timeout);
+                    if (pushed.is_error())
+                        refused = "redis refused the request: " + pushed.str;
+                }
+                end_sending(refused);
+            } catch (const error& e) {
+                end_sending(e.what());
+                throw;
+            }
+            reply r = conn->read(deadline);
             if (r.is_error()) {
                 if (use_blmpop && r.str.find("unknown command") != std::string::npos) {
                     use_blmpop = false;
@@ -270,6 +340,7 @@ void async_engine::receiver_loop() {
             }
         } catch (const error& e) {
             log(log_level::warning, "receiving replies failed: ", e.what());
+            end_sending(e.what());
             conn.reset();
             std::unique_lock lock(mutex_);
             stopping_cv_.wait_for(lock, retry.next(), [this] { return stopping_; });

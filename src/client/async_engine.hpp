@@ -3,7 +3,9 @@
 // calls in flight:
 //  - a sender thread coalesces queued requests into one RPUSH per queue per write (pipelining);
 //  - a receiver thread pops replies in batches (BLMPOP ... COUNT n) from the client's single
-//    reply list and matches them to calls by the request id our servers echo;
+//    reply list and matches them to calls by the request id our servers echo. Calls submitted by
+//    its callbacks (continuations) it sends itself, pipelined ahead of its next pop, as the
+//    floor's client does: no hand-off to the sender on that path;
 //  - a timer thread ends calls at their deadline and withdraws requests no server took yet.
 // Only usable with peers that echo ids (our own servers); original peers get per-call lists.
 //
@@ -62,6 +64,12 @@ private:
     };
     using timer_entry = std::pair<clock::time_point, call_key>;
 
+    /// Moves the queued requests into `cmds` (one RPUSH per run of requests to the same queue),
+    /// marks them sent and lists their keys in `sent`. Returns the number of RPUSH commands.
+    /// Call with mutex_ held and sending_ set by the caller.
+    std::size_t take_outbox(command_buffer& cmds, std::vector<call_key>& sent);
+    /// Ends the calls of a failed send with a connection_error (whether they got in is unknown).
+    void fail_sent(const std::vector<call_key>& sent, const std::string& failure);
     void sender_loop();
     void receiver_loop();
     void timer_loop();
@@ -90,6 +98,11 @@ private:
     std::vector<timer_entry> timers_;
     std::size_t capacity_waiters_ = 0;
     bool stopping_ = false;
+    // One thread at a time writes requests (the sender, or the receiver ahead of its pop), and
+    // releases the role only once Redis has acknowledged them: requests reach Redis in the order
+    // they were submitted even though two connections carry them.
+    bool sending_ = false;
+    std::thread::id receiver_id_; // its submissions need no wake-up of the sender
 
     std::thread sender_, receiver_, timer_;
 };

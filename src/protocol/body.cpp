@@ -1,5 +1,7 @@
 #include "protocol/body.hpp"
 
+#include "protocol/json_scanner.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -230,220 +232,6 @@ private:
     json* slot_ = nullptr; // the object member the next value goes into
 };
 
-bool is_json_space(unsigned char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// ---------------------------------------------------------------------------------------------
-// Fast path for JSON input. nlohmann's lexer costs ~80 instructions per byte (a push_back per
-// character); messages are mostly small objects of plain strings and numbers. This scanner
-// builds the same DOM for the documents it fully understands and gives up (returns false) on
-// anything else — escapes, control characters, invalid UTF-8, duplicate keys, excess depth,
-// literals it does not know, any syntax error — so that the full parser decides, with its exact
-// error messages. Accepting means: nlohmann would accept the same bytes and build the same value.
-
-class fast_json_parser {
-public:
-    fast_json_parser(std::string_view text, std::size_t max_depth)
-        : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
-
-    bool parse(json& root) {
-        skip_space();
-        if (!value(root, 0))
-            return false;
-        skip_space();
-        return p_ == end_;
-    }
-
-private:
-    void skip_space() noexcept {
-        while (p_ != end_ && is_json_space(static_cast<unsigned char>(*p_)))
-            ++p_;
-    }
-
-    bool value(json& out, std::size_t depth) {
-        if (p_ == end_)
-            return false;
-        switch (*p_) {
-        case '{':
-            return object(out, depth + 1);
-        case '[':
-            return array(out, depth + 1);
-        case '"': {
-            std::string_view text;
-            if (!string(text))
-                return false;
-            out = json(std::string(text));
-            return true;
-        }
-        case 't':
-            return literal("true", out, json(true));
-        case 'f':
-            return literal("false", out, json(false));
-        case 'n':
-            return literal("null", out, json(nullptr));
-        default:
-            return number(out);
-        }
-    }
-
-    bool literal(std::string_view word, json& out, json value) {
-        if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
-            return false;
-        p_ += word.size();
-        out = std::move(value);
-        return true;
-    }
-
-    // Plain strings only: no escapes, no control characters, valid UTF-8.
-    bool string(std::string_view& text) noexcept {
-        const char* start = ++p_;
-        bool ascii = true;
-        while (p_ != end_) {
-            const auto c = static_cast<unsigned char>(*p_);
-            if (c == '"') {
-                text = std::string_view(start, static_cast<std::size_t>(p_ - start));
-                ++p_;
-                return ascii || is_valid_utf8(text);
-            }
-            if (c < 0x20 || c == '\\')
-                return false;
-            if (c >= 0x80)
-                ascii = false;
-            ++p_;
-        }
-        return false;
-    }
-
-    bool object(json& out, std::size_t depth) {
-        if (depth > max_depth_)
-            return false;
-        ++p_;
-        out = json::object();
-        auto& members = *out.get_ptr<json::object_t*>();
-        skip_space();
-        if (p_ != end_ && *p_ == '}') {
-            ++p_;
-            return true;
-        }
-        while (true) {
-            skip_space();
-            std::string_view key;
-            if (p_ == end_ || *p_ != '"' || !string(key))
-                return false;
-            skip_space();
-            if (p_ == end_ || *p_ != ':')
-                return false;
-            ++p_;
-            skip_space();
-            auto [it, inserted] = members.try_emplace(std::string(key));
-            if (!inserted)
-                return false; // duplicate key: the full parser reports it
-            if (!value(it->second, depth))
-                return false;
-            skip_space();
-            if (p_ == end_)
-                return false;
-            if (*p_ == '}') {
-                ++p_;
-                return true;
-            }
-            if (*p_ != ',')
-                return false;
-            ++p_;
-        }
-    }
-
-    bool array(json& out, std::size_t depth) {
-        if (depth > max_depth_)
-            return false;
-        ++p_;
-        out = json::array();
-        auto& elements = *out.get_ptr<json::array_t*>();
-        skip_space();
-        if (p_ != end_ && *p_ == ']') {
-            ++p_;
-            return true;
-        }
-        while (true) {
-            skip_space();
-            elements.emplace_back();
-            if (!value(elements.back(), depth))
-                return false;
-            skip_space();
-            if (p_ == end_)
-                return false;
-            if (*p_ == ']') {
-                ++p_;
-                return true;
-            }
-            if (*p_ != ',')
-                return false;
-            ++p_;
-        }
-    }
-
-    // RFC 8259 numbers. Integers become number_unsigned (>= 0) or number_integer (< 0) as with
-    // nlohmann, others (and integers out of range, left to the full parser) a double from
-    // from_chars, which rounds correctly like nlohmann's strtod.
-    bool number(json& out) {
-        const char* start = p_;
-        if (p_ != end_ && *p_ == '-')
-            ++p_;
-        if (p_ == end_ || *p_ < '0' || *p_ > '9')
-            return false;
-        if (*p_ == '0') {
-            ++p_;
-        } else {
-            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
-                ++p_;
-        }
-        bool is_float = false;
-        if (p_ != end_ && *p_ == '.') {
-            is_float = true;
-            ++p_;
-            if (p_ == end_ || *p_ < '0' || *p_ > '9')
-                return false;
-            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
-                ++p_;
-        }
-        if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
-            is_float = true;
-            ++p_;
-            if (p_ != end_ && (*p_ == '+' || *p_ == '-'))
-                ++p_;
-            if (p_ == end_ || *p_ < '0' || *p_ > '9')
-                return false;
-            while (p_ != end_ && *p_ >= '0' && *p_ <= '9')
-                ++p_;
-        }
-        if (is_float) {
-            double v = 0;
-            const auto [ptr, ec] = std::from_chars(start, p_, v);
-            if (ec != std::errc() || ptr != p_ || !std::isfinite(v))
-                return false;
-            out = json(v);
-            return true;
-        }
-        if (*start == '-') {
-            std::int64_t v = 0;
-            const auto [ptr, ec] = std::from_chars(start, p_, v);
-            if (ec != std::errc() || ptr != p_)
-                return false;
-            out = json(static_cast<json::number_integer_t>(v));
-        } else {
-            std::uint64_t v = 0;
-            const auto [ptr, ec] = std::from_chars(start, p_, v);
-            if (ec != std::errc() || ptr != p_)
-                return false;
-            out = json(static_cast<json::number_unsigned_t>(v));
-        }
-        return true;
-    }
-
-    const char* p_;
-    const char* end_;
-    std::size_t max_depth_;
-};
-
 json decode(std::string_view bytes, const message_limits& limits, encoding& detected, bool lenient_nan) {
     if (bytes.size() > limits.max_bytes) {
         fail("message too large (" + std::to_string(bytes.size()) + " bytes, limit " +
@@ -480,7 +268,7 @@ json decode(std::string_view bytes, const message_limits& limits, encoding& dete
     detected = encoding::json;
     {
         json fast;
-        if (fast_json_parser(bytes, max_depth).parse(fast))
+        if (json_scanner(bytes, max_depth).document(fast))
             return fast;
     }
     // nlohmann's lexer takes a NUL byte for the end of input, which would let `{...}\0garbage`
@@ -511,6 +299,19 @@ json decode(std::string_view bytes, const message_limits& limits, encoding& dete
 
 // Printable ASCII without '"' and '\\': written between quotes as is.
 bool is_plain_ascii(std::string_view text) noexcept {
+    // Eight bytes at a time (SWAR): a byte b is present when has_zero(word ^ repeat(b)); bytes
+    // below 0x20 via the borrow trick; 0x80 and above by their high bit.
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    while (text.size() >= 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, text.data(), sizeof word);
+        if ((has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\')) | has_zero(word ^ (ones * 0x7F)) |
+             ((word - ones * 0x20) & ~word & highs) | (word & highs)) != 0)
+            return false;
+        text.remove_prefix(8);
+    }
     for (const char c : text) {
         const auto b = static_cast<unsigned char>(c);
         if (b < 0x20 || b >= 0x7F || b == '"' || b == '\\')

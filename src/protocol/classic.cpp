@@ -1,6 +1,7 @@
 #include "protocol/classic.hpp"
 
 #include "protocol/body.hpp"
+#include "protocol/json_scanner.hpp"
 #include "protocol/wire_util.hpp"
 
 #include <algorithm>
@@ -38,6 +39,41 @@ std::string split_php_args(json::object_t& object, json& args, json& named) {
 
 std::string type_name(const json& j) { return j.type_name(); }
 
+std::size_t scan_depth(const message_limits& limits) {
+    return limits.max_depth < 1 ? 1 : static_cast<std::size_t>(limits.max_depth);
+}
+
+// decode_canonical()'s "function_call" member: name (plain, non-empty, no control characters),
+// args (array or null), kwargs (object or null), nothing else, each at most once.
+bool scan_function_call(json_scanner& in, call_request& call) {
+    if (!in.open_object(2)) return false;
+    bool have_name = false, have_args = false, have_kwargs = false;
+    std::string_view key;
+    std::string_view name;
+    bool ok = false;
+    while (in.next_key(key, ok)) {
+        if (key == "name") {
+            if (have_name || !in.string(name)) return false;
+            have_name = true;
+        } else if (key == "args") {
+            if (have_args) return false;
+            have_args = true;
+            if (in.null()) continue; // stays []
+            if (in.peek() != '[' || !in.value(call.args, 2)) return false;
+        } else if (key == "kwargs") {
+            if (have_kwargs) return false;
+            have_kwargs = true;
+            if (in.null()) continue; // stays {}
+            if (in.peek() != '{' || !in.value(call.kwargs, 2)) return false;
+        } else {
+            return false;
+        }
+    }
+    if (!ok || !have_name || name.empty() || has_control_chars(name)) return false;
+    call.method = std::string(name);
+    return true;
+}
+
 } // namespace
 
 // -------------------------------------------------------------------------------------------------
@@ -60,6 +96,55 @@ bool classic_server_codec::reply_key_allowed(std::string_view key) const noexcep
 }
 
 decoded_job classic_server_codec::decode(std::string_view /*source_key*/, std::string_view bytes) const {
+    if (auto job = decode_canonical(bytes)) return std::move(*job);
+    return decode_general(bytes);
+}
+
+std::optional<decoded_job> classic_server_codec::decode_canonical(std::string_view bytes) const {
+    if (bytes.size() > limits_.max_bytes) return std::nullopt;
+    try {
+        json_scanner in(bytes, scan_depth(limits_));
+        if (!in.open_object(1)) return std::nullopt;
+        call_request call;
+        std::string_view reply_key;
+        bool have_queue = false, have_call = false, have_id = false, have_deadline = false;
+        std::string_view key;
+        bool ok = false;
+        while (in.next_key(key, ok)) {
+            if (key == "response_queue") {
+                if (have_queue || !in.string(reply_key)) return std::nullopt;
+                have_queue = true;
+            } else if (key == "function_call") {
+                if (have_call || !scan_function_call(in, call)) return std::nullopt;
+                have_call = true;
+            } else if (key == "id") {
+                if (have_id) return std::nullopt;
+                have_id = true;
+                if (!in.null() && (!in.value(call.id, 1) || !(call.id.is_string() || call.id.is_number_integer()))) {
+                    return std::nullopt;
+                }
+            } else if (key == "deadline_ms") {
+                if (have_deadline) return std::nullopt;
+                have_deadline = true;
+                std::int64_t deadline = 0;
+                if (in.null()) continue;
+                if (!in.int64(deadline)) return std::nullopt;
+                call.deadline_ms = deadline;
+            } else {
+                return std::nullopt; // other members: the general path (it ignores them)
+            }
+        }
+        if (!ok || !in.at_end() || !have_queue || !have_call || !reply_key_allowed(reply_key)) return std::nullopt;
+        decoded_job job;
+        job.reply_key = std::string(reply_key);
+        job.calls.push_back(std::move(call));
+        return job;
+    } catch (...) {
+        return std::nullopt; // out of memory: the general path reports it
+    }
+}
+
+decoded_job classic_server_codec::decode_general(std::string_view bytes) const {
     decoded_job job;
     call_request call;
     bool id_known = false; // call.id holds the request's id: a rejection echoes it
@@ -184,6 +269,7 @@ std::vector<outgoing_reply> classic_server_codec::encode(const decoded_job& job,
 
     auto write = [&](const call_outcome& o) {
         std::string out;
+        out.reserve(64); // {"return_value":<number>,"id":"<16 characters>"} without regrowing
         map_writer w(out, job.enc);
         const bool with_code = !o.ok && o.code != error_code::handler_error && o.code != error_code::none;
         w.begin(1U + (with_code ? 1U : 0U) + (id->is_null() ? 0U : 1U));
@@ -237,7 +323,8 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
     const bool with_kwargs = call.kwargs.is_object() && !call.kwargs.empty();
 
     std::string& out = request.payload;
-    out.reserve(96 + call.method.size() + reply_key.size());
+    // Room for the members' names, the id, the deadline and a few small arguments: one allocation.
+    out.reserve(160 + call.method.size() + reply_key.size());
     map_writer w(out, enc);
     w.begin(2U + (call.id.is_null() ? 0U : 1U) + (call.deadline_ms ? 1U : 0U));
     w.key("function_call");
@@ -272,6 +359,11 @@ outgoing_request classic_client_codec::encode(const call_request& call, std::str
 }
 
 decoded_response classic_client_codec::decode(std::string_view bytes) const {
+    if (auto response = decode_canonical(bytes)) return std::move(*response);
+    return decode_general(bytes);
+}
+
+decoded_response classic_client_codec::decode_general(std::string_view bytes) const {
     json doc = decode_reply_body(bytes, limits_, "bad response");
     if (!doc.is_object()) throw protocol_error("bad response: not an object but " + type_name(doc));
     auto& object = *doc.get_ptr<json::object_t*>();
@@ -293,6 +385,50 @@ decoded_response classic_client_codec::decode(std::string_view bytes) const {
     if (value == object.end()) throw protocol_error("bad response: neither return_value nor exception");
     response.outcome = call_outcome::success(std::move(value->second));
     return response;
+}
+
+std::optional<decoded_response> classic_client_codec::decode_canonical(std::string_view bytes) const {
+    if (bytes.size() > limits_.max_bytes) return std::nullopt;
+    try {
+        json_scanner in(bytes, scan_depth(limits_));
+        if (!in.open_object(1)) return std::nullopt;
+        json value;
+        json id;
+        std::string_view exception;
+        bool have_value = false, have_exception = false, have_id = false, exception_null = true;
+        std::string_view key;
+        bool ok = false;
+        while (in.next_key(key, ok)) {
+            if (key == "return_value") {
+                if (have_value || !in.value(value, 1)) return std::nullopt;
+                have_value = true;
+            } else if (key == "exception") {
+                if (have_exception) return std::nullopt;
+                have_exception = true;
+                if (in.null()) continue;
+                if (!in.string(exception)) return std::nullopt;
+                exception_null = false;
+            } else if (key == "id") {
+                if (have_id || !in.value(id, 1)) return std::nullopt;
+                have_id = true;
+            } else {
+                return std::nullopt; // error_code, backtrace, ...: the general path
+            }
+        }
+        if (!ok || !in.at_end()) return std::nullopt;
+        decoded_response response;
+        if (id.is_string() || id.is_number_integer()) response.id = std::move(id);
+        if (!exception_null) {
+            response.outcome = call_outcome::failure(error_code::handler_error, std::string(exception));
+        } else if (have_value) {
+            response.outcome = call_outcome::success(std::move(value));
+        } else {
+            return std::nullopt;
+        }
+        return response;
+    } catch (...) {
+        return std::nullopt;
+    }
 }
 
 std::string classic_server_codec::heartbeat_key(std::string_view /*server_kind*/, std::string_view server_id) const {

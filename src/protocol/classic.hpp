@@ -13,6 +13,7 @@
 #include "protocol/wire_util.hpp" // error_code_name / error_code_from_name ("error_code" field)
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,14 @@ public:
     /// invalid_request), and reply_key set only when response_queue was a string allowed by the
     /// reply policy (otherwise the message is dropped: nobody is answered).
     [[nodiscard]] decoded_job decode(std::string_view source_key, std::string_view bytes) const override;
+
+    /// The two paths decode() takes, public so tests and the fuzzer can check they agree:
+    /// decode_canonical() reads a valid JSON request of the usual shape (members function_call,
+    /// response_queue, id, deadline_ms; function_call with name, args as an array, kwargs)
+    /// straight into the job without building a DOM, and returns nullopt for anything else,
+    /// valid or not; decode_general() handles every input with the exact diagnostics.
+    [[nodiscard]] std::optional<decoded_job> decode_canonical(std::string_view bytes) const;
+    [[nodiscard]] decoded_job decode_general(std::string_view bytes) const;
 
     /// One reply per job (for outcomes[0], or job.rejected when outcomes is empty); no replies
     /// when job.reply_key is empty. Success -> {"return_value": V}; failure ->
@@ -85,6 +94,12 @@ public:
     /// otherwise "return_value" -> success.
     /// @throws protocol_error for anything else.
     [[nodiscard]] decoded_response decode(std::string_view bytes) const override;
+
+    /// decode()'s fast path, public for the same reason as the server's: the usual JSON reply
+    /// ({"return_value": V} or {"exception": "text"}, each with an optional "id") without a DOM;
+    /// nullopt for anything else.
+    [[nodiscard]] std::optional<decoded_response> decode_canonical(std::string_view bytes) const;
+    [[nodiscard]] decoded_response decode_general(std::string_view bytes) const;
 
 private:
     std::string queue_;
