@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <vector>
 #include <mutex>
 #include <set>
 
@@ -39,6 +41,17 @@ protected:
     // Last, so that it is destroyed first: its destructor may still run callbacks using the above.
     detail::async_engine engine{redisrpc::parse_url(url), codec, queue + ":rpc:" + detail::random_token(20),
                                 in_flight};
+
+    // Submits method(args); `then` runs with the outcome on the engine's receiver thread.
+    void submit_call(std::string method, nlohmann::json args, std::function<void(redisrpc::call_result)> then) {
+        auto [key, id] = engine.next_id();
+        detail::call_request req;
+        req.method = std::move(method);
+        req.args = std::move(args);
+        req.id = id;
+        auto out = codec.encode(req, engine.reply_key(), redisrpc::encoding::json);
+        engine.submit(std::move(out), key, detail::clock::now() + 10s, std::move(then));
+    }
 
     void submit_add(double x, std::chrono::milliseconds timeout) {
         auto [key, id] = engine.next_id();
@@ -103,6 +116,72 @@ TEST_F(AsyncEngine, CallsTimeOutAfterTheHeapWasRebuiltAndForeignRepliesAreIgnore
     EXPECT_EQ(other, 0);
     EXPECT_TRUE(wait_until([&] { return redis.llen(engine.reply_key()) == 0; }));
     EXPECT_EQ(redis.llen(queue), 0); // every unanswered request was withdrawn
+}
+
+// Callbacks run on the receiver thread, which frees the slots: a callback starting calls must
+// not wait for one (it would stall every call until its deadline), and the receiver sends those
+// calls itself ahead of its next pop.
+TEST_F(AsyncEngine, CallbacksStartCallsEvenBeyondTheInFlightLimit) {
+    redisrpc::server srv{url, queue};
+    srv.bind("add", [](double x) { return x + 1; });
+    running_server running{srv};
+
+    // in_flight roots; every answer below depth 3 starts two more calls: 32 * 15 calls, with up
+    // to twice the limit pending at once.
+    constexpr int depth = 3;
+    constexpr int total = static_cast<int>(in_flight) * ((2 << depth) - 1);
+    std::atomic<int> answered{0}, failed{0};
+    std::function<void(double, int)> start = [&](double x, int level) {
+        submit_call("add", nlohmann::json::array({x}), [&, x, level](redisrpc::call_result r) {
+            if (!r.ok() || r.value != nlohmann::json(x + 1)) {
+                ++failed;
+            } else if (level < depth) {
+                start(x + 1, level + 1);
+                start(x + 1, level + 1);
+            }
+            ++answered;
+        });
+    };
+    for (std::size_t i = 0; i < in_flight; ++i)
+        start(static_cast<double>(i), 0);
+    ASSERT_TRUE(wait_until([&] { return answered == total; }, 8s)) << answered << " of " << total;
+    EXPECT_EQ(failed, 0);
+}
+
+// Requests reach Redis in the order they were submitted, although the sender and the receiver
+// (for its callbacks' calls) both send them, over two connections.
+TEST_F(AsyncEngine, SubmissionOrderHoldsWhileCallbacksSendCallsToo) {
+    std::mutex seen_mutex;
+    std::vector<int> seen; // the main thread's calls, in the order the server ran them
+    redisrpc::server srv{url, queue};
+    srv.bind("record", [&](int n) {
+        if (n >= 0) {
+            std::lock_guard lock(seen_mutex);
+            seen.push_back(n);
+        }
+        return n;
+    });
+    running_server running{srv};
+
+    constexpr int calls = 1500;
+    std::atomic<int> answered{0}, failed{0};
+    const auto count = [&](const redisrpc::call_result& r) {
+        if (!r.ok()) ++failed;
+        ++answered;
+    };
+    for (int i = 0; i < calls; ++i) {
+        // Each answer starts a chained call from the receiver thread, interleaving with these.
+        submit_call("record", nlohmann::json::array({i}), [&, count](redisrpc::call_result r) {
+            count(r);
+            submit_call("record", nlohmann::json::array({-1}), count);
+        });
+    }
+    ASSERT_TRUE(wait_until([&] { return answered == 2 * calls; }, 20s)) << answered;
+    EXPECT_EQ(failed, 0);
+    std::lock_guard lock(seen_mutex);
+    ASSERT_EQ(seen.size(), static_cast<std::size_t>(calls));
+    for (int i = 0; i < calls; ++i)
+        ASSERT_EQ(seen[static_cast<std::size_t>(i)], i) << "out of order at " << i;
 }
 
 } // namespace
