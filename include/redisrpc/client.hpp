@@ -121,7 +121,9 @@ public:
     }
 
     /// Starts a call; `callback` runs exactly once, on a client thread, with the outcome.
-    /// Keep callbacks short: they run on the thread that receives replies.
+    /// Keep callbacks short: they run on the thread that receives replies. A callback may start
+    /// new calls: that thread sends them ahead of its next pop, and they never wait for a free
+    /// in-flight slot (waiting there would stall the thread that frees the slots).
     void async_call_json(std::string_view method, nlohmann::json args, nlohmann::json kwargs,
                          std::function<void(call_result)> callback, call_options options = {});
 
