@@ -299,16 +299,10 @@ json decode(std::string_view bytes, const message_limits& limits, encoding& dete
 
 // Printable ASCII without '"' and '\\': written between quotes as is.
 bool is_plain_ascii(std::string_view text) noexcept {
-    // Eight bytes at a time (SWAR): a byte b is present when has_zero(word ^ repeat(b)); bytes
-    // below 0x20 via the borrow trick; 0x80 and above by their high bit.
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-    while (text.size() >= 8) {
+    while (text.size() >= 8) { // eight bytes at a time
         std::uint64_t word = 0;
         std::memcpy(&word, text.data(), sizeof word);
-        if ((has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\')) | has_zero(word ^ (ones * 0x7F)) |
-             ((word - ones * 0x20) & ~word & highs) | (word & highs)) != 0)
+        if ((swar::json_attention(word) | swar::has_byte(word, 0x7F)) != 0)
             return false;
         text.remove_prefix(8);
     }

@@ -93,17 +93,11 @@ bool json_scanner::string(std::string_view& text) noexcept {
         return false;
     const char* start = ++p_;
     bool ascii = true;
-    // Eight bytes at a time while none of them needs a look (SWAR: a word holds a byte b when
-    // has_zero(word ^ repeat(b)); below 0x20 when has_less(word, 0x20); high bits tested directly).
-    constexpr std::uint64_t ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    const auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
+    // Eight bytes at a time while none of them needs a look.
     while (end_ - p_ >= 8) {
         std::uint64_t word = 0;
         std::memcpy(&word, p_, sizeof word);
-        const std::uint64_t special = has_zero(word ^ (ones * '"')) | has_zero(word ^ (ones * '\\')) |
-                                      ((word - ones * 0x20) & ~word & highs) | (word & highs);
-        if (special != 0)
+        if (swar::json_attention(word) != 0)
             break;
         p_ += 8;
     }

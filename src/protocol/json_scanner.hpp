@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace redisrpc::detail {
@@ -24,6 +25,25 @@ using json = nlohmann::json;
 [[nodiscard]] constexpr bool is_json_space(unsigned char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
+
+// Eight bytes of a string at a time (SWAR). A word holds the byte b when has_zero(word ^
+// repeat(b)); a byte below n (n <= 0x80) shows through the borrow of word - repeat(n).
+namespace swar {
+inline constexpr std::uint64_t ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t highs = 0x8080808080808080ULL;
+[[nodiscard]] constexpr std::uint64_t has_zero(std::uint64_t v) noexcept { return (v - ones) & ~v & highs; }
+[[nodiscard]] constexpr std::uint64_t has_byte(std::uint64_t v, unsigned char b) noexcept {
+    return has_zero(v ^ (ones * b));
+}
+[[nodiscard]] constexpr std::uint64_t has_less(std::uint64_t v, unsigned char n) noexcept {
+    return (v - ones * n) & ~v & highs;
+}
+/// Nonzero when a byte of `v` ends or escapes a JSON string, is a control character, or starts a
+/// UTF-8 sequence (0x80 and above): the bytes a string scanner or writer must look at one by one.
+[[nodiscard]] constexpr std::uint64_t json_attention(std::uint64_t v) noexcept {
+    return has_byte(v, '"') | has_byte(v, '\\') | has_less(v, 0x20) | (v & highs);
+}
+} // namespace swar
 
 class json_scanner {
 public:

@@ -2,6 +2,7 @@
 // path must take the messages our peers really send, and whatever it accepts must decode exactly
 // as the general path decodes it. Everything it refuses still gets the general path's answer.
 
+#include "protocol/body.hpp"
 #include "protocol/classic.hpp"
 #include "protocol/json_scanner.hpp"
 
@@ -209,4 +210,34 @@ TEST(JsonScanner, MemberByMemberReadingChecksCommasAndEmptyObjects) {
     EXPECT_EQ(keys_of(R"({"a":1,})"), (std::vector<std::string>{"a", "<error>"}));
     EXPECT_EQ(keys_of(R"({"a" 1})"), (std::vector<std::string>{"<error>"}));
     EXPECT_EQ(keys_of(R"({"a":1} x)"), (std::vector<std::string>{"a", "<error>"}));
+}
+
+// The string paths look at eight bytes at a time: every special byte must be caught at every
+// position of a word, in strings long enough to take that path.
+TEST(JsonScanner, SpecialBytesAreSeenAtEveryPositionOfLongStrings) {
+    const std::string specials[] = {"\"", "\\\\", "\\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xff"};
+    for (const auto& special : specials) {
+        for (std::size_t pos = 0; pos < 20; ++pos) {
+            std::string text = std::string(pos, 'a') + special + std::string(19 - pos, 'b');
+            SCOPED_TRACE(::testing::PrintToString(text));
+            // Writing: byte-identical to nlohmann's serializer (escapes, raw UTF-8, 0x7f as is).
+            if (special == "\xff") {
+                EXPECT_THROW((void)redisrpc::detail::encode_body(json(text), encoding::json), protocol_error);
+            } else {
+                EXPECT_EQ(redisrpc::detail::encode_body(json(text), encoding::json), json(text).dump());
+            }
+            // Scanning: the scanner takes a raw string only when the full parser would build the
+            // same value, and gives up on escapes, control characters and invalid UTF-8.
+            const std::string doc = "\"" + text + "\"";
+            json scanned;
+            const bool taken = json_scanner(doc, 4).document(scanned);
+            const json parsed = json::parse(doc, nullptr, false);
+            if (special == "\x7f" || special == "\xc3\xa9") {
+                ASSERT_TRUE(taken);
+                EXPECT_EQ(scanned, parsed);
+            } else {
+                EXPECT_FALSE(taken);
+            }
+        }
+    }
 }
