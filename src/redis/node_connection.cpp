@@ -40,8 +40,8 @@
 
 #include <hiredis/hiredis.h>
 
-#include <map>
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -111,7 +111,13 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
         r.str.assign(str, len);
     });
 }
+// An array header is sized before any element arrives: a bogus count from a broken or hostile
+// peer must not make us allocate gigabytes. No command we send gets anywhere near this many.
+constexpr int max_array_elements = 1 << 20;
+
 void* create_array(const redisReadTask* task, int elements) {
+    if (elements > max_array_elements)
+        return nullptr; // hiredis turns it into a protocol error; the connection is dropped
     return build_reply(task, [&](reply& r) {
         r.kind = reply::type::array;
         r.elements.resize(static_cast<std::size_t>(std::max(elements, 0)));

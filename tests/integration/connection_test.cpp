@@ -385,6 +385,39 @@ TEST(ConnectionTest, RepliesSplitAcrossReads) {
     EXPECT_TRUE(r[2].elements[1].is_nil());
 }
 
+TEST(ConnectionTest, NestedArraysAreBuiltInPlace) {
+    scripted_server peer({{handshake_end, {":7\r\n"}},
+                          {"PING\r\n", {"*3\r\n*2\r\n:1\r\n*1\r\n$3\r\nabc\r\n*0\r\n-ERR x\r\n"}}});
+    const auto c = connect(peer.url());
+    const auto r = c->execute({"PING"}, soon());
+    ASSERT_TRUE(r.is_array());
+    ASSERT_EQ(r.elements.size(), 3u);
+    ASSERT_EQ(r.elements[0].elements.size(), 2u);
+    EXPECT_EQ(r.elements[0].elements[0].integer, 1);
+    ASSERT_EQ(r.elements[0].elements[1].elements.size(), 1u);
+    EXPECT_EQ(r.elements[0].elements[1].elements[0].str, "abc");
+    EXPECT_TRUE(r.elements[1].is_array());
+    EXPECT_TRUE(r.elements[1].elements.empty());
+    EXPECT_TRUE(r.elements[2].is_error());
+    EXPECT_EQ(r.elements[2].str, "ERR x");
+}
+
+// An array header claiming more elements than any of our commands gets (here 2^20 + 1) ends the
+// connection at once instead of allocating for them and waiting for the rest.
+TEST(ConnectionTest, AbsurdArrayLengthIsAProtocolError) {
+    for (const char* header : {"*1048577\r\n:1\r\n", "*2000000000\r\n:1\r\n"}) {
+        scripted_server peer({{handshake_end, {":7\r\n"}}, {"PING\r\n", {header}}});
+        const auto c = connect(peer.url());
+        try {
+            c->execute({"PING"}, soon());
+            FAIL() << "expected connection_error";
+        } catch (const connection_error& e) {
+            EXPECT_NE(std::string(e.what()).find("protocol error"), std::string::npos) << e.what();
+        }
+        EXPECT_TRUE(c->broken());
+    }
+}
+
 TEST(ConnectionTest, ProtocolErrorBreaksTheConnection) {
     scripted_server peer({{handshake_end, {":7\r\n"}}, {"PING\r\n", {"?not resp\r\n"}}});
     const auto c = connect(peer.url());
