@@ -161,7 +161,8 @@ void async_engine::submit(outgoing_request request, call_key key, clock::time_po
 }
 
 std::size_t async_engine::take_outbox(command_buffer& cmds, std::vector<call_key>& sent) {
-    std::vector<std::string_view> argv;
+    auto& argv = push_argv_;
+    argv.clear();
     std::size_t pushes = 0;
     auto flush = [&] {
         if (argv.size() > 2) {

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -103,6 +104,7 @@ private:
     // they were submitted even though two connections carry them.
     bool sending_ = false;
     std::thread::id receiver_id_; // its submissions need no wake-up of the sender
+    std::vector<std::string_view> push_argv_; // take_outbox()'s scratch, reused across batches
 
     std::thread sender_, receiver_, timer_;
 };
